@@ -1,0 +1,66 @@
+// gNMI <-> YANG: paths, values and encodings, driven by the schema.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "github.com/openconfig/gnmi/proto/gnmi/gnmi.pb.h"
+#include "schema/data_tree.h"
+#include "southgate/driver.h"
+
+namespace southgate::schema {
+
+class YangContext;
+
+// A gNMI path resolved against a schema.
+struct ResolvedPath {
+  std::string xpath;       // module-qualified data XPath, may hold wildcards
+  bool has_wildcards = false;
+  bool is_leaf = false;    // leaf or leaf-list (no wildcards below it)
+};
+
+class GnmiTranslator {
+ public:
+  explicit GnmiTranslator(std::shared_ptr<const YangContext> context);
+
+  // Joins prefix and path (elems, keys, origin; first element prefixed with
+  // its module or not; "*" names and key values, "..." for any depth) and
+  // resolves it against the schema. INVALID_ARGUMENT for malformed paths,
+  // NOT_FOUND for paths the schema does not know.
+  absl::StatusOr<ResolvedPath> ToXPath(const gnmi::Path& prefix,
+                                       const gnmi::Path& path) const;
+
+  // A concrete data path ("/mod:a/b[k='v']/mod2:c") back to a gNMI path:
+  // elems unprefixed except where the module changes.
+  absl::StatusOr<gnmi::Path> ToGnmiPath(std::string_view data_path) const;
+
+  // A Set operation's target and value as a driver Edit. The value is
+  // checked against the schema (type, range, pattern, structure);
+  // INVALID_ARGUMENT names the path and what is wrong.
+  absl::StatusOr<Edit> ToEdit(Edit::Op op, const gnmi::Path& prefix,
+                              const gnmi::Path& path,
+                              const gnmi::TypedValue* value) const;
+
+  // The nodes `xpath` selects in `tree`, as gNMI updates in `encoding`
+  // (JSON, JSON_IETF: one update per node; PROTO: one scalar update per
+  // leaf). UNIMPLEMENTED for encodings the daemon does not speak.
+  absl::StatusOr<std::vector<gnmi::Update>> ToUpdates(
+      const DataTree& tree, const std::string& xpath,
+      gnmi::Encoding encoding) const;
+
+  // One leaf value (RFC 7951 JSON) as a TypedValue in `encoding`.
+  absl::StatusOr<gnmi::TypedValue> LeafValue(const std::string& data_path,
+                                             const std::string& json_value,
+                                             gnmi::Encoding encoding) const;
+
+  const std::shared_ptr<const YangContext>& context() const {
+    return context_;
+  }
+
+ private:
+  std::shared_ptr<const YangContext> context_;
+};
+
+}  // namespace southgate::schema
