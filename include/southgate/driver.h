@@ -33,7 +33,19 @@ inline constexpr char kDriverAbiVersion[] = "southgate-driver-abi/1";
 enum class DataType { kAll, kConfig, kState, kOperational };
 
 enum class ConnectionState { kDisconnected, kConnecting, kConnected, kError };
-const char* ConnectionStateName(ConnectionState state);
+inline const char* ConnectionStateName(ConnectionState state) {
+  switch (state) {
+    case ConnectionState::kDisconnected:
+      return "disconnected";
+    case ConnectionState::kConnecting:
+      return "connecting";
+    case ConnectionState::kConnected:
+      return "connected";
+    case ConnectionState::kError:
+      return "error";
+  }
+  return "unknown";
+}
 
 // One YANG module a device implements, as reported in gNMI Capabilities.
 struct ModelInfo {
