@@ -1,0 +1,273 @@
+#include "northbound/gnmi_handler.h"
+
+#include <set>
+#include <tuple>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/status_macros.h"
+#include "common/time.h"
+#include "schema/data_tree.h"
+
+namespace southgate::northbound {
+namespace {
+
+absl::StatusOr<DataType> ToDataType(gnmi::GetRequest::DataType type) {
+  switch (type) {
+    case gnmi::GetRequest::ALL:
+      return DataType::kAll;
+    case gnmi::GetRequest::CONFIG:
+      return DataType::kConfig;
+    case gnmi::GetRequest::STATE:
+      return DataType::kState;
+    case gnmi::GetRequest::OPERATIONAL:
+      return DataType::kOperational;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown GetRequest type ", static_cast<int>(type)));
+  }
+}
+
+absl::Status CheckEncoding(gnmi::Encoding encoding) {
+  switch (encoding) {
+    case gnmi::JSON:
+    case gnmi::JSON_IETF:
+    case gnmi::PROTO:
+      return absl::OkStatus();
+    default:
+      return absl::UnimplementedError(
+          absl::StrCat("encoding ", gnmi::Encoding_Name(encoding),
+                       " is not supported; use JSON, JSON_IETF or PROTO"));
+  }
+}
+
+// Extensions southgate does not implement are refused rather than ignored,
+// so a client never believes e.g. a history request was honoured.
+absl::Status CheckExtensions(
+    const google::protobuf::RepeatedPtrField<gnmi_ext::Extension>& extensions,
+    const std::string& target) {
+  for (const auto& extension : extensions) {
+    switch (extension.ext_case()) {
+      case gnmi_ext::Extension::kCommit:
+        return absl::UnimplementedError(absl::StrCat(
+            "target '", target,
+            "' does not support the commit (confirmed-commit) extension"));
+      case gnmi_ext::Extension::kMasterArbitration:
+        return absl::UnimplementedError(
+            "the master_arbitration extension is not supported");
+      case gnmi_ext::Extension::kHistory:
+        return absl::UnimplementedError(
+            "the history extension is not supported");
+      case gnmi_ext::Extension::kDepth:
+        return absl::UnimplementedError("the depth extension is not supported");
+      default:
+        break;
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The deprecated Update.value field, as sent by old clients, as a TypedValue.
+gnmi::TypedValue ValueOf(const gnmi::Update& update) {
+  if (update.has_val() || !update.has_value()) return update.val();
+  gnmi::TypedValue value;
+  if (update.value().type() == gnmi::JSON_IETF) {
+    value.set_json_ietf_val(update.value().value());
+  } else {
+    value.set_json_val(update.value().value());
+  }
+  return value;
+}
+
+gnmi::Path ResponsePrefix(const gnmi::Path& request_prefix,
+                          const std::string& target) {
+  gnmi::Path prefix;
+  prefix.set_target(target);
+  if (!request_prefix.origin().empty()) {
+    prefix.set_origin(request_prefix.origin());
+  }
+  return prefix;
+}
+
+}  // namespace
+
+GnmiHandler::GnmiHandler(devices::DeviceManager& devices)
+    : devices_(devices) {}
+
+absl::StatusOr<std::shared_ptr<devices::Device>> GnmiHandler::ResolveTarget(
+    const std::string& target) const {
+  if (target.empty()) {
+    std::vector<std::string> names = devices_.Names();
+    if (names.size() == 1) return devices_.Find(names.front());
+    if (names.empty()) {
+      return absl::FailedPreconditionError("no devices are configured");
+    }
+    if (names.size() > 10) names.resize(10), names.push_back("...");
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the request has no target and southgate manages ", devices_.size(),
+        " devices (", absl::StrJoin(names, ", "),
+        "): set prefix.target to the device name (gnmic --target NAME)"));
+  }
+  auto device = devices_.Find(target);
+  if (!device) {
+    std::vector<std::string> names = devices_.Names();
+    if (names.size() > 10) names.resize(10), names.push_back("...");
+    return absl::NotFoundError(absl::StrCat("unknown target '", target,
+                                            "'; known targets: ",
+                                            absl::StrJoin(names, ", ")));
+  }
+  return device;
+}
+
+absl::StatusOr<gnmi::CapabilityResponse> GnmiHandler::Capabilities(
+    const gnmi::CapabilityRequest& request) const {
+  RETURN_IF_ERROR(CheckExtensions(request.extension(), ""));
+  gnmi::CapabilityResponse response;
+  std::set<std::tuple<std::string, std::string, std::string>> models;
+  for (const std::string& name : devices_.Names()) {
+    auto device = devices_.Find(name);
+    if (!device || !device->Translator().ok()) continue;
+    for (const ModelInfo& model : device->driver().Models()) {
+      models.emplace(model.name, model.organization, model.version);
+    }
+  }
+  for (const auto& [name, organization, version] : models) {
+    gnmi::ModelData* model = response.add_supported_models();
+    model->set_name(name);
+    model->set_organization(organization);
+    model->set_version(version);
+  }
+  response.add_supported_encodings(gnmi::JSON);
+  response.add_supported_encodings(gnmi::JSON_IETF);
+  response.add_supported_encodings(gnmi::PROTO);
+  response.set_gnmi_version(kGnmiVersion);
+  return response;
+}
+
+absl::StatusOr<gnmi::GetResponse> GnmiHandler::Get(
+    const gnmi::GetRequest& request) const {
+  ASSIGN_OR_RETURN(auto device, ResolveTarget(request.prefix().target()));
+  RETURN_IF_ERROR(CheckExtensions(request.extension(), device->name()));
+  RETURN_IF_ERROR(CheckEncoding(request.encoding()));
+  ASSIGN_OR_RETURN(DataType type, ToDataType(request.type()));
+  ASSIGN_OR_RETURN(auto translator, device->Translator());
+
+  if (!request.use_models().empty()) {
+    std::set<std::string> known;
+    for (const ModelInfo& model : device->driver().Models()) {
+      known.insert(model.name);
+    }
+    for (const auto& model : request.use_models()) {
+      if (!known.count(model.name())) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("target '", device->name(),
+                         "' does not implement model '", model.name(), "'"));
+      }
+    }
+  }
+
+  // A Get without paths asks for everything: the root path.
+  std::vector<gnmi::Path> paths(request.path().begin(), request.path().end());
+  if (paths.empty()) paths.emplace_back();
+
+  std::vector<schema::ResolvedPath> resolved;
+  std::vector<std::string> xpaths;
+  for (const gnmi::Path& path : paths) {
+    ASSIGN_OR_RETURN(schema::ResolvedPath one,
+                     translator->ToXPath(request.prefix(), path));
+    xpaths.push_back(one.xpath);
+    resolved.push_back(std::move(one));
+  }
+
+  ASSIGN_OR_RETURN(std::string document, device->driver().Get(xpaths, type));
+  ASSIGN_OR_RETURN(schema::DataTree tree,
+                   schema::DataTree::ParseJsonIetf(
+                       translator->context(), document,
+                       schema::DataTree::Parse::kPartial));
+
+  gnmi::GetResponse response;
+  const int64_t timestamp = NowNanos();
+  for (size_t i = 0; i < resolved.size(); ++i) {
+    ASSIGN_OR_RETURN(
+        std::vector<gnmi::Update> updates,
+        translator->ToUpdates(tree, resolved[i].xpath, request.encoding()));
+    // A concrete path that names nothing is an error (gNMI 3.3.4); with
+    // wildcards or a type filter, an empty answer is a valid answer.
+    if (updates.empty() && !resolved[i].has_wildcards &&
+        type == DataType::kAll && paths[i].elem_size() > 0) {
+      return absl::NotFoundError(absl::StrCat("path ", resolved[i].xpath,
+                                              " does not exist on target '",
+                                              device->name(), "'"));
+    }
+    gnmi::Notification* notification = response.add_notification();
+    notification->set_timestamp(timestamp);
+    *notification->mutable_prefix() =
+        ResponsePrefix(request.prefix(), device->name());
+    for (gnmi::Update& update : updates) {
+      *notification->add_update() = std::move(update);
+    }
+  }
+  return response;
+}
+
+absl::StatusOr<gnmi::SetResponse> GnmiHandler::Set(
+    const gnmi::SetRequest& request) const {
+  ASSIGN_OR_RETURN(auto device, ResolveTarget(request.prefix().target()));
+  RETURN_IF_ERROR(CheckExtensions(request.extension(), device->name()));
+  ASSIGN_OR_RETURN(auto translator, device->Translator());
+
+  Transaction transaction;
+  gnmi::SetResponse response;
+  auto add_result = [&response](const gnmi::Path& path,
+                                gnmi::UpdateResult::Operation op) {
+    gnmi::UpdateResult* result = response.add_response();
+    *result->mutable_path() = path;
+    result->set_op(op);
+  };
+  // gNMI order: all deletes, then replaces, then updates.
+  for (const gnmi::Path& path : request.delete_()) {
+    ASSIGN_OR_RETURN(Edit edit, translator->ToEdit(Edit::Op::kDelete,
+                                                   request.prefix(), path,
+                                                   nullptr));
+    transaction.edits.push_back(std::move(edit));
+    add_result(path, gnmi::UpdateResult::DELETE);
+  }
+  auto add_updates =
+      [&](const google::protobuf::RepeatedPtrField<gnmi::Update>& updates,
+          Edit::Op op, gnmi::UpdateResult::Operation result_op) -> absl::Status {
+    for (const gnmi::Update& update : updates) {
+      gnmi::TypedValue value = ValueOf(update);
+      ASSIGN_OR_RETURN(Edit edit, translator->ToEdit(op, request.prefix(),
+                                                     update.path(), &value));
+      transaction.edits.push_back(std::move(edit));
+      add_result(update.path(), result_op);
+    }
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(add_updates(request.replace(), Edit::Op::kReplace,
+                              gnmi::UpdateResult::REPLACE));
+  // One origin per device here, so union_replace is a replace of the union
+  // of what the request names.
+  RETURN_IF_ERROR(add_updates(request.union_replace(), Edit::Op::kReplace,
+                              gnmi::UpdateResult::UNION_REPLACE));
+  RETURN_IF_ERROR(add_updates(request.update(), Edit::Op::kUpdate,
+                              gnmi::UpdateResult::UPDATE));
+  if (transaction.edits.empty()) {
+    return absl::InvalidArgumentError(
+        "SetRequest has no delete, replace, update or union_replace");
+  }
+
+  absl::Status applied = device->driver().Set(transaction);
+  if (!applied.ok()) {
+    return absl::AbortedError(absl::StrCat(
+        "Set on target '", device->name(),
+        "' was not applied, nothing changed: ",
+        absl::StatusCodeToString(applied.code()), ": ", applied.message()));
+  }
+  *response.mutable_prefix() = request.prefix();
+  response.mutable_prefix()->set_target(device->name());
+  response.set_timestamp(NowNanos());
+  return response;
+}
+
+}  // namespace southgate::northbound

@@ -1,0 +1,139 @@
+#include "northbound/gnmi_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "spdlog/spdlog.h"
+
+namespace southgate::northbound {
+namespace {
+
+struct Credentials {
+  std::string username;
+  std::string password;
+  std::string peer;
+};
+
+// Copied while the call is fresh: the metadata map is only ours until Finish.
+Credentials CredentialsOf(grpc::CallbackServerContext* context) {
+  Credentials credentials;
+  const auto& metadata = context->client_metadata();
+  if (auto it = metadata.find("username"); it != metadata.end()) {
+    credentials.username.assign(it->second.data(), it->second.size());
+  }
+  if (auto it = metadata.find("password"); it != metadata.end()) {
+    credentials.password.assign(it->second.data(), it->second.size());
+  }
+  credentials.peer = context->peer();
+  return credentials;
+}
+
+}  // namespace
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()));
+}
+
+GnmiService::GnmiService(GnmiHandler& handler,
+                         security::Authenticator& users, WorkQueue& work)
+    : handler_(handler), users_(users), work_(work) {}
+
+template <typename Response>
+grpc::ServerUnaryReactor* GnmiService::Serve(
+    grpc::CallbackServerContext* context, Access access, const char* method,
+    Response* response, std::function<absl::StatusOr<Response>()> handle) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  Credentials credentials = CredentialsOf(context);
+  bool posted = work_.Post([this, reactor, response, access, method,
+                            credentials = std::move(credentials),
+                            handle = std::move(handle)] {
+    if (credentials.username.empty()) {
+      spdlog::info("{} from {}: no credentials", method, credentials.peer);
+      reactor->Finish(grpc::Status(
+          grpc::StatusCode::UNAUTHENTICATED,
+          "username and password metadata are required"));
+      return;
+    }
+    auto identity =
+        users_.Authenticate(credentials.username, credentials.password);
+    if (!identity.ok()) {
+      spdlog::warn("{} from {}: authentication failed for user '{}'", method,
+                   credentials.peer, credentials.username);
+      reactor->Finish(ToGrpcStatus(identity.status()));
+      return;
+    }
+    if (access == Access::kWrite && !security::MayWrite(*identity)) {
+      spdlog::warn("{} from {}: user '{}' may not write", method,
+                   credentials.peer, credentials.username);
+      reactor->Finish(grpc::Status(
+          grpc::StatusCode::PERMISSION_DENIED,
+          absl::StrCat("user '", credentials.username, "' is ",
+                       security::RoleName(identity->role),
+                       " and may not change devices")));
+      return;
+    }
+    absl::StatusOr<Response> result = handle();
+    if (!result.ok()) {
+      spdlog::info("{} by {} from {}: {}", method, credentials.username,
+                   credentials.peer, result.status().ToString());
+      reactor->Finish(ToGrpcStatus(result.status()));
+      return;
+    }
+    *response = std::move(result).value();
+    reactor->Finish(grpc::Status::OK);
+  });
+  if (!posted) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                 "server busy: too many requests in flight"));
+  }
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* GnmiService::Capabilities(
+    grpc::CallbackServerContext* context,
+    const gnmi::CapabilityRequest* request,
+    gnmi::CapabilityResponse* response) {
+  return Serve<gnmi::CapabilityResponse>(
+      context, Access::kRead, "Capabilities", response,
+      [this, request] { return handler_.Capabilities(*request); });
+}
+
+grpc::ServerUnaryReactor* GnmiService::Get(grpc::CallbackServerContext* context,
+                                           const gnmi::GetRequest* request,
+                                           gnmi::GetResponse* response) {
+  return Serve<gnmi::GetResponse>(
+      context, Access::kRead, "Get", response,
+      [this, request] { return handler_.Get(*request); });
+}
+
+grpc::ServerUnaryReactor* GnmiService::Set(grpc::CallbackServerContext* context,
+                                           const gnmi::SetRequest* request,
+                                           gnmi::SetResponse* response) {
+  return Serve<gnmi::SetResponse>(
+      context, Access::kWrite, "Set", response,
+      [this, request] { return handler_.Set(*request); });
+}
+
+namespace {
+
+// Until the Subscribe issue lands: a clear UNIMPLEMENTED, per the spec's
+// allowance, rather than a stream that never answers.
+class UnimplementedSubscribe final
+    : public grpc::ServerBidiReactor<gnmi::SubscribeRequest,
+                                     gnmi::SubscribeResponse> {
+ public:
+  UnimplementedSubscribe() {
+    Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                        "Subscribe is not implemented yet"));
+  }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
+grpc::ServerBidiReactor<gnmi::SubscribeRequest, gnmi::SubscribeResponse>*
+GnmiService::Subscribe(grpc::CallbackServerContext* /*context*/) {
+  return new UnimplementedSubscribe();
+}
+
+}  // namespace southgate::northbound

@@ -1,0 +1,70 @@
+#include "northbound/server.h"
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "spdlog/spdlog.h"
+
+namespace southgate::northbound {
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(
+    const ServerOptions& options, const std::vector<grpc::Service*>& services) {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+
+  std::shared_ptr<grpc::ServerCredentials> credentials;
+  if (options.insecure) {
+    spdlog::warn(
+        "gNMI on {} is PLAINTEXT (server.insecure: true): credentials and "
+        "data cross the network unencrypted; use only in a closed lab",
+        options.listen);
+    credentials = grpc::InsecureServerCredentials();
+  } else {
+    // gRPC's TLS stack negotiates TLS 1.2 or newer only.
+    grpc::SslServerCredentialsOptions tls(
+        options.client_ca_pem.empty()
+            ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+            : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    tls.pem_key_cert_pairs.push_back({options.key_pem, options.cert_pem});
+    tls.pem_root_certs = options.client_ca_pem;
+    credentials = grpc::SslServerCredentials(tls);
+  }
+
+  auto server = std::unique_ptr<Server>(new Server());
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen, credentials, &server->port_);
+  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  builder.SetMaxSendMessageSize(options.max_message_bytes);
+  // Detect dead clients; allow gnmic's default keepalive pings.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60 * 1000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20 * 1000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                             10 * 1000);
+  for (grpc::Service* service : services) builder.RegisterService(service);
+  server->server_ = builder.BuildAndStart();
+  if (!server->server_ || server->port_ == 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", options.listen,
+        " (address in use, not local, or malformed)"));
+  }
+  if (auto* health = server->server_->GetHealthCheckService()) {
+    health->SetServingStatus(true);
+  }
+  return server;
+}
+
+grpc::HealthCheckServiceInterface* Server::health() const {
+  return server_->GetHealthCheckService();
+}
+
+void Server::Shutdown(std::chrono::milliseconds grace) {
+  if (!server_) return;
+  if (auto* health = server_->GetHealthCheckService()) {
+    health->SetServingStatus(false);
+  }
+  server_->Shutdown(std::chrono::system_clock::now() + grace);
+  server_->Wait();
+  server_.reset();
+}
+
+}  // namespace southgate::northbound

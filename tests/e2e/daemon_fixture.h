@@ -1,0 +1,58 @@
+// Runs the real southgated binary in a scratch folder on a free loopback
+// port, and makes TLS gRPC channels to it, for end-to-end tests.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "grpcpp/grpcpp.h"
+
+namespace southgate::testing {
+
+// Lab users written into every test config: admin/admin (read-write) and
+// viewer/viewer (read-only).
+std::string TestUsersYaml();
+
+// A free TCP port on 127.0.0.1 (bound and released).
+int FreeLoopbackPort();
+
+class DaemonProcess {
+ public:
+  // Creates a scratch folder, writes `config_yaml` into it as
+  // southgate.yaml (the text may use {PORT}, {DIR}, {SOURCE} and {USERS}
+  // placeholders) and starts southgated with it.
+  explicit DaemonProcess(const std::string& config_yaml,
+                         const std::vector<std::string>& extra_args = {});
+  ~DaemonProcess();
+
+  // Waits until the gNMI port answers over TLS (or plaintext when
+  // `insecure`) and every device is connected. False on timeout or exit.
+  bool WaitReady(std::chrono::seconds timeout, bool insecure = false);
+  // Sends `signal` and waits for the exit status (-1 if killed by signal).
+  int Stop(int signal = 15);
+  // Waits for the process to exit by itself; its exit status or -2.
+  int WaitExit(std::chrono::seconds timeout);
+  bool running();
+
+  std::shared_ptr<grpc::Channel> TlsChannel() const;
+  std::shared_ptr<grpc::Channel> PlaintextChannel() const;
+  std::string Log() const;
+  const std::string& dir() const { return dir_; }
+  int port() const { return port_; }
+  std::string address() const;
+
+ private:
+  std::string dir_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+  int exit_status_ = -3;
+};
+
+// A ClientContext carrying gNMI username/password metadata.
+std::unique_ptr<grpc::ClientContext> ContextFor(const std::string& user,
+                                                const std::string& password);
+
+}  // namespace southgate::testing
