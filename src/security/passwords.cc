@@ -34,32 +34,6 @@ absl::StatusOr<std::string> HashPassword(std::string_view password) {
   return std::string(encoded.data());
 }
 
-bool IsArgon2Hash(std::string_view encoded) {
-  if (!encoded.starts_with("$argon2id$") && !encoded.starts_with("$argon2i$")) {
-    return false;
-  }
-  // "", "argon2id", ["v=19"], "m=..,t=..,p=..", salt, hash
-  std::vector<std::string_view> parts;
-  size_t begin = 0;
-  while (true) {
-    size_t next = encoded.find('$', begin);
-    parts.push_back(encoded.substr(begin, next == std::string_view::npos
-                                              ? std::string_view::npos
-                                              : next - begin));
-    if (next == std::string_view::npos) break;
-    begin = next + 1;
-  }
-  if (parts.size() != 5 && parts.size() != 6) return false;
-  size_t params = parts.size() == 6 ? 3 : 2;
-  if (parts.size() == 6 && !parts[2].starts_with("v=")) return false;
-  if (!parts[params].starts_with("m=") ||
-      parts[params].find(",t=") == std::string_view::npos ||
-      parts[params].find(",p=") == std::string_view::npos) {
-    return false;
-  }
-  return !parts[params + 1].empty() && !parts[params + 2].empty();
-}
-
 bool VerifyPassword(std::string_view password, std::string_view encoded) {
   std::string encoded_z(encoded);  // libargon2 wants a C string
   int rc;

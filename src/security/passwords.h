@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "security/user.h"  // IsArgon2Hash
 
 namespace southgate::security {
 
@@ -22,9 +23,5 @@ absl::StatusOr<std::string> HashPassword(std::string_view password);
 // "$argon2i$..." string). False for a wrong password or a malformed hash.
 // The comparison is constant-time (done by libargon2).
 bool VerifyPassword(std::string_view password, std::string_view encoded);
-
-// True when `encoded` looks like a PHC argon2id/argon2i string (prefix and
-// field structure); does not check the password.
-bool IsArgon2Hash(std::string_view encoded);
 
 }  // namespace southgate::security

@@ -1,0 +1,806 @@
+#include "config/config.h"
+
+#include <arpa/inet.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "common/status_macros.h"
+
+namespace southgate::config {
+namespace {
+
+namespace fs = std::filesystem;
+
+absl::Status Invalid(std::string message) {
+  return absl::InvalidArgumentError(message);
+}
+
+// One key of a YAML mapping, with the nodes for error locations.
+struct Entry {
+  YAML::Node key;
+  YAML::Node value;
+};
+
+// Where a user entry was defined, for duplicate-name errors.
+struct UserOrigin {
+  std::string source;
+  int line = 0;
+  std::string field;
+};
+
+// Parses one YAML document (the configuration or a users file), producing
+// errors that name the source, the line and the field.
+class Parser {
+ public:
+  Parser(std::string source, std::string base_dir)
+      : source_(std::move(source)), base_dir_(std::move(base_dir)) {}
+
+  absl::Status Error(const YAML::Node& node, const std::string& field,
+                     const std::string& problem) const {
+    std::string where = source_;
+    if (node.IsDefined()) {
+      const YAML::Mark mark = node.Mark();
+      if (mark.line >= 0) where += ":" + std::to_string(mark.line + 1);
+    }
+    return Invalid(where + ": " + (field.empty() ? "" : field + ": ") +
+                   problem);
+  }
+
+  // Checks that `node` is a mapping (or null = empty) whose keys are all in
+  // `allowed` and unique; returns its entries.
+  absl::StatusOr<std::map<std::string, Entry>> Mapping(
+      const YAML::Node& node, const std::string& path,
+      const std::set<std::string>& allowed) const {
+    std::map<std::string, Entry> entries;
+    if (!node.IsDefined() || node.IsNull()) return entries;
+    if (!node.IsMap()) {
+      return Error(node, path, "expected a mapping (key: value pairs)");
+    }
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      const YAML::Node key = it->first;
+      std::string name = key.IsScalar() ? key.Scalar() : "";
+      std::string field = path.empty() ? name : path + "." + name;
+      if (!key.IsScalar()) return Error(key, path, "keys must be scalars");
+      if (!allowed.count(name)) {
+        std::string expected;
+        for (const auto& a : allowed) {
+          expected += (expected.empty() ? "" : ", ") + a;
+        }
+        return Error(key, field,
+                     "unknown key (expected one of: " + expected + ")");
+      }
+      if (entries.count(name)) return Error(key, field, "duplicate key");
+      entries.emplace(name, Entry{key, it->second});
+    }
+    return entries;
+  }
+
+  static const Entry* Find(const std::map<std::string, Entry>& entries,
+                           const std::string& name) {
+    auto it = entries.find(name);
+    return it == entries.end() ? nullptr : &it->second;
+  }
+
+  // Scalar as text; null is the empty string.
+  absl::StatusOr<std::string> String(const YAML::Node& node,
+                                     const std::string& field) const {
+    if (node.IsNull()) return std::string();
+    if (!node.IsScalar()) return Error(node, field, "expected a string");
+    return node.Scalar();
+  }
+
+  absl::StatusOr<bool> Bool(const YAML::Node& node,
+                            const std::string& field) const {
+    if (node.IsScalar()) {
+      const std::string& s = node.Scalar();
+      if (s == "true" || s == "True" || s == "TRUE") return true;
+      if (s == "false" || s == "False" || s == "FALSE") return false;
+    }
+    return Error(node, field, "expected true or false");
+  }
+
+  absl::StatusOr<int64_t> Integer(const YAML::Node& node,
+                                  const std::string& field, int64_t min,
+                                  int64_t max) const {
+    int64_t value = 0;
+    if (node.IsScalar()) {
+      const std::string& s = node.Scalar();
+      auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+      if (ec == std::errc() && end == s.data() + s.size()) {
+        if (value < min || value > max) {
+          return Error(node, field,
+                       "must be between " + std::to_string(min) + " and " +
+                           std::to_string(max));
+        }
+        return value;
+      }
+    }
+    return Error(node, field, "expected an integer");
+  }
+
+  absl::StatusOr<std::vector<std::string>> StringList(
+      const YAML::Node& node, const std::string& field) const {
+    std::vector<std::string> out;
+    if (node.IsNull()) return out;
+    if (!node.IsSequence()) {
+      return Error(node, field, "expected a list of strings");
+    }
+    for (size_t i = 0; i < node.size(); ++i) {
+      std::string item = field + "[" + std::to_string(i) + "]";
+      ASSIGN_OR_RETURN(std::string value, String(node[i], item));
+      if (value.empty()) return Error(node[i], item, "must not be empty");
+      out.push_back(std::move(value));
+    }
+    return out;
+  }
+
+  // Absolute form of a path from the file; empty stays empty.
+  std::string Resolve(const std::string& path) const {
+    if (path.empty()) return path;
+    fs::path p(path);
+    if (p.is_relative() && !base_dir_.empty()) p = fs::path(base_dir_) / p;
+    return p.lexically_normal().string();
+  }
+
+  absl::StatusOr<std::string> ReadSecretFile(const YAML::Node& node,
+                                             const std::string& field,
+                                             const std::string& path) const {
+    std::string resolved = Resolve(path);
+    std::error_code ec;
+    if (fs::is_directory(resolved, ec)) {
+      return Error(node, field,
+                   "cannot read file " + resolved + ": is a directory");
+    }
+    std::ifstream in(resolved, std::ios::binary);
+    if (!in) {
+      return Error(
+          node, field,
+          "cannot read file " + resolved + ": " + std::strerror(errno));
+    }
+    std::ostringstream content;
+    content << in.rdbuf();
+    std::string text = content.str();
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
+      text.pop_back();
+    }
+    return text;
+  }
+
+  absl::StatusOr<std::string> ReadEnv(const YAML::Node& node,
+                                      const std::string& field,
+                                      const std::string& variable) const {
+    if (variable.empty()) {
+      return Error(node, field, "environment variable name is empty");
+    }
+    const char* value = std::getenv(variable.c_str());
+    if (value == nullptr) {
+      return Error(node, field,
+                   "environment variable " + variable + " is not set");
+    }
+    return std::string(value);
+  }
+
+  absl::StatusOr<nlohmann::json> ToJson(const YAML::Node& node,
+                                        const std::string& field) const;
+
+  absl::Status ParseServer(const YAML::Node& node, Config& config) const;
+  absl::Status ParseLog(const YAML::Node& node, Config& config) const;
+  absl::Status ParseUsers(
+      const YAML::Node& node, const std::string& path, bool allow_file,
+      std::vector<std::pair<UserEntry, UserOrigin>>& out) const;
+  absl::Status ParseUserList(
+      const YAML::Node& node, const std::string& path,
+      std::vector<std::pair<UserEntry, UserOrigin>>& out) const;
+  absl::Status ParseDevices(const YAML::Node& node, Config& config) const;
+  absl::Status ParseCredentials(const YAML::Node& node, const std::string& path,
+                                DeviceSettings& device) const;
+  absl::Status ParseTop(const YAML::Node& root, Config& config) const;
+
+  const std::string& base_dir() const { return base_dir_; }
+
+ private:
+  std::string source_;
+  std::string base_dir_;
+};
+
+// YAML 1.2 core schema resolution of a plain scalar.
+std::optional<nlohmann::json> PlainScalarToJson(const std::string& s) {
+  if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") {
+    return nlohmann::json(nullptr);
+  }
+  if (s == "true" || s == "True" || s == "TRUE") return nlohmann::json(true);
+  if (s == "false" || s == "False" || s == "FALSE") {
+    return nlohmann::json(false);
+  }
+  const char* begin = s.data();
+  const char* end = s.data() + s.size();
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'o')) {
+    uint64_t value = 0;
+    auto [p, ec] = std::from_chars(begin + 2, end, value, s[1] == 'x' ? 16 : 8);
+    if (ec == std::errc() && p == end) return nlohmann::json(value);
+  }
+  {
+    const char* first = s[0] == '+' ? begin + 1 : begin;
+    int64_t value = 0;
+    auto [p, ec] = std::from_chars(first, end, value);
+    if (ec == std::errc() && p == end) return nlohmann::json(value);
+    uint64_t uvalue = 0;
+    auto [q, uec] = std::from_chars(first, end, uvalue);
+    if (uec == std::errc() && q == end) return nlohmann::json(uvalue);
+  }
+  if (s == ".inf" || s == "+.inf" || s == "-.inf" || s == ".nan" ||
+      s == ".Inf" || s == ".NaN" || s == ".NAN" || s == ".INF") {
+    return std::nullopt;  // not representable in JSON
+  }
+  // Floats: digits with a '.' or exponent, nothing else.
+  bool has_digit = false;
+  bool number_like = true;
+  for (char c : s) {
+    if (c >= '0' && c <= '9') {
+      has_digit = true;
+    } else if (c != '.' && c != 'e' && c != 'E' && c != '+' && c != '-') {
+      number_like = false;
+      break;
+    }
+  }
+  if (number_like && has_digit) {
+    char* parsed_end = nullptr;
+    double value = std::strtod(s.c_str(), &parsed_end);
+    if (parsed_end == s.c_str() + s.size() && std::isfinite(value)) {
+      return nlohmann::json(value);
+    }
+  }
+  return nlohmann::json(s);
+}
+
+absl::StatusOr<nlohmann::json> Parser::ToJson(const YAML::Node& node,
+                                              const std::string& field) const {
+  switch (node.Type()) {
+    case YAML::NodeType::Undefined:
+    case YAML::NodeType::Null:
+      return nlohmann::json(nullptr);
+    case YAML::NodeType::Scalar: {
+      const std::string& tag = node.Tag();
+      // "!" = quoted scalar, always a string.
+      if (tag == "!" || tag == "tag:yaml.org,2002:str") {
+        return nlohmann::json(node.Scalar());
+      }
+      auto value = PlainScalarToJson(node.Scalar());
+      if (!value) {
+        return Error(node, field,
+                     "'" + node.Scalar() + "' has no JSON representation");
+      }
+      return *value;
+    }
+    case YAML::NodeType::Sequence: {
+      nlohmann::json array = nlohmann::json::array();
+      for (size_t i = 0; i < node.size(); ++i) {
+        ASSIGN_OR_RETURN(
+            nlohmann::json item,
+            ToJson(node[i], field + "[" + std::to_string(i) + "]"));
+        array.push_back(std::move(item));
+      }
+      return array;
+    }
+    case YAML::NodeType::Map: {
+      nlohmann::json object = nlohmann::json::object();
+      for (auto it = node.begin(); it != node.end(); ++it) {
+        if (!it->first.IsScalar()) {
+          return Error(it->first, field, "keys must be scalars");
+        }
+        const std::string& key = it->first.Scalar();
+        std::string child = field + "." + key;
+        if (object.contains(key))
+          return Error(it->first, child, "duplicate key");
+        ASSIGN_OR_RETURN(object[key], ToJson(it->second, child));
+      }
+      return object;
+    }
+  }
+  return Error(node, field, "unsupported YAML node");
+}
+
+bool IsDnsName(const std::string& host) {
+  if (host.empty() || host.size() > 253) return false;
+  for (char c : host) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
+    if (!ok) return false;
+  }
+  return host.front() != '.' && host.front() != '-';
+}
+
+// Device and user names: printable, no whitespace, no '/'.
+bool IsValidName(const std::string& name) {
+  if (name.empty() || name == "." || name == "..") return false;
+  for (unsigned char c : name) {
+    if (c <= 0x20 || c == 0x7F || c == '/') return false;
+  }
+  return true;
+}
+
+absl::Status Parser::ParseServer(const YAML::Node& node, Config& config) const {
+  ASSIGN_OR_RETURN(auto server,
+                   Mapping(node, "server",
+                           {"listen", "insecure", "tls", "shutdown_grace_ms"}));
+  if (const Entry* e = Find(server, "listen")) {
+    ASSIGN_OR_RETURN(config.listen, String(e->value, "server.listen"));
+    auto parsed = ParseListenAddress(config.listen);
+    if (!parsed.ok()) {
+      return Error(e->value, "server.listen",
+                   std::string(parsed.status().message()));
+    }
+  }
+  if (const Entry* e = Find(server, "insecure")) {
+    ASSIGN_OR_RETURN(config.insecure, Bool(e->value, "server.insecure"));
+  }
+  if (const Entry* e = Find(server, "shutdown_grace_ms")) {
+    ASSIGN_OR_RETURN(int64_t ms, Integer(e->value, "server.shutdown_grace_ms",
+                                         0, 3600 * 1000));
+    config.shutdown_grace = std::chrono::milliseconds(ms);
+  }
+  if (const Entry* e = Find(server, "tls")) {
+    ASSIGN_OR_RETURN(auto tls,
+                     Mapping(e->value, "server.tls", {"cert", "key", "ca"}));
+    if (const Entry* f = Find(tls, "cert")) {
+      ASSIGN_OR_RETURN(std::string v, String(f->value, "server.tls.cert"));
+      config.tls.cert_file = Resolve(v);
+    }
+    if (const Entry* f = Find(tls, "key")) {
+      ASSIGN_OR_RETURN(std::string v, String(f->value, "server.tls.key"));
+      config.tls.key_file = Resolve(v);
+    }
+    if (const Entry* f = Find(tls, "ca")) {
+      ASSIGN_OR_RETURN(std::string v, String(f->value, "server.tls.ca"));
+      config.tls.ca_file = Resolve(v);
+    }
+    if (config.tls.cert_file.empty() != config.tls.key_file.empty()) {
+      return Error(e->value, "server.tls",
+                   "cert and key must be given together (or both left empty "
+                   "for a generated self-signed certificate)");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Parser::ParseLog(const YAML::Node& node, Config& config) const {
+  ASSIGN_OR_RETURN(auto log, Mapping(node, "log", {"level", "format"}));
+  if (const Entry* e = Find(log, "level")) {
+    ASSIGN_OR_RETURN(std::string level, String(e->value, "log.level"));
+    if (level == "warning") level = "warn";
+    if (!IsValidLogLevel(level)) {
+      return Error(e->value, "log.level",
+                   "invalid log level '" + level +
+                       "' (expected trace, debug, info, warn, error, "
+                       "critical or off)");
+    }
+    config.log.level = level;
+  }
+  if (const Entry* e = Find(log, "format")) {
+    ASSIGN_OR_RETURN(std::string format, String(e->value, "log.format"));
+    if (format == "text") {
+      config.log.format = LogFormat::kText;
+    } else if (format == "json") {
+      config.log.format = LogFormat::kJson;
+    } else {
+      return Error(
+          e->value, "log.format",
+          "invalid log format '" + format + "' (expected text or json)");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Parser::ParseUserList(
+    const YAML::Node& node, const std::string& path,
+    std::vector<std::pair<UserEntry, UserOrigin>>& out) const {
+  if (node.IsNull()) return absl::OkStatus();
+  if (!node.IsSequence()) return Error(node, path, "expected a list of users");
+  for (size_t i = 0; i < node.size(); ++i) {
+    const YAML::Node item = node[i];
+    std::string field = path + "[" + std::to_string(i) + "]";
+    ASSIGN_OR_RETURN(auto user,
+                     Mapping(item, field, {"name", "role", "password_hash"}));
+    if (!item.IsMap()) return Error(item, field, "expected a mapping");
+    UserEntry entry;
+    const Entry* name = Find(user, "name");
+    if (name == nullptr) {
+      return Error(item, field + ".name", "required field is missing");
+    }
+    ASSIGN_OR_RETURN(entry.name, String(name->value, field + ".name"));
+    if (!IsValidName(entry.name)) {
+      return Error(name->value, field + ".name",
+                   "must be non-empty without spaces, control characters or "
+                   "'/'");
+    }
+    const Entry* role = Find(user, "role");
+    if (role == nullptr) {
+      return Error(item, field + ".role", "required field is missing");
+    }
+    ASSIGN_OR_RETURN(std::string role_text,
+                     String(role->value, field + ".role"));
+    auto parsed_role = security::ParseRole(role_text);
+    if (!parsed_role) {
+      return Error(role->value, field + ".role",
+                   "unknown role '" + role_text +
+                       "' (expected read-only, read-write or admin)");
+    }
+    entry.role = *parsed_role;
+    const Entry* hash = Find(user, "password_hash");
+    if (hash == nullptr) {
+      return Error(item, field + ".password_hash", "required field is missing");
+    }
+    ASSIGN_OR_RETURN(entry.password_hash,
+                     String(hash->value, field + ".password_hash"));
+    if (!security::IsArgon2Hash(entry.password_hash)) {
+      return Error(hash->value, field + ".password_hash",
+                   "not an argon2id/argon2i hash (expected "
+                   "\"$argon2id$v=19$m=...,t=...,p=...$<salt>$<hash>\")");
+    }
+    out.emplace_back(
+        std::move(entry),
+        UserOrigin{source_, name->value.Mark().line + 1, field + ".name"});
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Parser::ParseUsers(
+    const YAML::Node& node, const std::string& path, bool allow_file,
+    std::vector<std::pair<UserEntry, UserOrigin>>& out) const {
+  if (node.IsSequence()) return ParseUserList(node, path, out);
+  std::set<std::string> allowed = {"list"};
+  if (allow_file) allowed.insert("file");
+  ASSIGN_OR_RETURN(auto users, Mapping(node, path, allowed));
+  if (const Entry* e = Find(users, "list")) {
+    RETURN_IF_ERROR(ParseUserList(e->value, path + ".list", out));
+  }
+  if (const Entry* e = Find(users, "file")) {
+    ASSIGN_OR_RETURN(std::string file, String(e->value, path + ".file"));
+    if (file.empty()) return absl::OkStatus();
+    std::string resolved = Resolve(file);
+    YAML::Node root;
+    try {
+      std::ifstream in(resolved);
+      if (!in) {
+        return Error(
+            e->value, path + ".file",
+            "cannot read users file " + resolved + ": " + std::strerror(errno));
+      }
+      root = YAML::Load(in);
+    } catch (const YAML::Exception& ex) {
+      return Invalid(resolved + ":" + std::to_string(ex.mark.line + 1) + ":" +
+                     std::to_string(ex.mark.column + 1) +
+                     ": invalid YAML: " + ex.msg);
+    }
+    Parser file_parser(resolved, base_dir_);
+    ASSIGN_OR_RETURN(auto top, file_parser.Mapping(root, "", {"users"}));
+    if (const Entry* list = Find(top, "users")) {
+      RETURN_IF_ERROR(file_parser.ParseUsers(list->value, "users",
+                                             /*allow_file=*/false, out));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Parser::ParseCredentials(const YAML::Node& node,
+                                      const std::string& path,
+                                      DeviceSettings& device) const {
+  ASSIGN_OR_RETURN(auto creds,
+                   Mapping(node, path,
+                           {"username", "username_env", "username_file",
+                            "password", "password_env", "password_file"}));
+  if (const Entry* e = Find(creds, "password")) {
+    return Error(e->key, path + ".password",
+                 "inline passwords are not allowed; use password_env or "
+                 "password_file");
+  }
+  int username_sources = 0;
+  for (const char* key : {"username", "username_env", "username_file"}) {
+    if (Find(creds, key)) ++username_sources;
+  }
+  if (username_sources > 1) {
+    return Error(node, path,
+                 "give at most one of username, username_env, username_file");
+  }
+  if (Find(creds, "password_env") && Find(creds, "password_file")) {
+    return Error(node, path, "give at most one of password_env, password_file");
+  }
+  if (const Entry* e = Find(creds, "username")) {
+    ASSIGN_OR_RETURN(device.username, String(e->value, path + ".username"));
+  }
+  if (const Entry* e = Find(creds, "username_env")) {
+    std::string field = path + ".username_env";
+    ASSIGN_OR_RETURN(std::string var, String(e->value, field));
+    ASSIGN_OR_RETURN(device.username, ReadEnv(e->value, field, var));
+  }
+  if (const Entry* e = Find(creds, "username_file")) {
+    std::string field = path + ".username_file";
+    ASSIGN_OR_RETURN(std::string file, String(e->value, field));
+    if (file.empty()) return Error(e->value, field, "file name is empty");
+    ASSIGN_OR_RETURN(device.username, ReadSecretFile(e->value, field, file));
+  }
+  if (const Entry* e = Find(creds, "password_env")) {
+    std::string field = path + ".password_env";
+    ASSIGN_OR_RETURN(std::string var, String(e->value, field));
+    ASSIGN_OR_RETURN(device.password, ReadEnv(e->value, field, var));
+  }
+  if (const Entry* e = Find(creds, "password_file")) {
+    std::string field = path + ".password_file";
+    ASSIGN_OR_RETURN(std::string file, String(e->value, field));
+    if (file.empty()) return Error(e->value, field, "file name is empty");
+    ASSIGN_OR_RETURN(device.password, ReadSecretFile(e->value, field, file));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Parser::ParseDevices(const YAML::Node& node,
+                                  Config& config) const {
+  if (node.IsNull()) return absl::OkStatus();
+  if (!node.IsSequence()) {
+    return Error(node, "devices", "expected a list of devices");
+  }
+  std::map<std::string, int> lines;
+  for (size_t i = 0; i < node.size(); ++i) {
+    const YAML::Node item = node[i];
+    std::string path = "devices[" + std::to_string(i) + "]";
+    if (!item.IsMap()) return Error(item, path, "expected a mapping");
+    ASSIGN_OR_RETURN(auto fields, Mapping(item, path,
+                                          {"name", "driver", "address",
+                                           "credentials", "options"}));
+    DeviceSettings device;
+    const Entry* name = Find(fields, "name");
+    if (name == nullptr) {
+      return Error(item, path + ".name", "required field is missing");
+    }
+    ASSIGN_OR_RETURN(device.name, String(name->value, path + ".name"));
+    if (!IsValidName(device.name)) {
+      return Error(name->value, path + ".name",
+                   "must be non-empty without spaces, control characters or "
+                   "'/'");
+    }
+    auto [it, inserted] =
+        lines.emplace(device.name, name->value.Mark().line + 1);
+    if (!inserted) {
+      return Error(name->value, path + ".name",
+                   "duplicate device name '" + device.name +
+                       "' (first defined on line " +
+                       std::to_string(it->second) + ")");
+    }
+    const Entry* driver = Find(fields, "driver");
+    if (driver == nullptr) {
+      return Error(item, path + ".driver", "required field is missing");
+    }
+    ASSIGN_OR_RETURN(device.driver, String(driver->value, path + ".driver"));
+    if (device.driver.empty()) {
+      return Error(driver->value, path + ".driver", "must not be empty");
+    }
+    if (const Entry* e = Find(fields, "address")) {
+      ASSIGN_OR_RETURN(device.address, String(e->value, path + ".address"));
+    }
+    if (const Entry* e = Find(fields, "credentials")) {
+      RETURN_IF_ERROR(
+          ParseCredentials(e->value, path + ".credentials", device));
+    }
+    nlohmann::json options = nlohmann::json::object();
+    if (const Entry* e = Find(fields, "options")) {
+      if (!e->value.IsNull()) {
+        if (!e->value.IsMap()) {
+          return Error(e->value, path + ".options", "expected a mapping");
+        }
+        ASSIGN_OR_RETURN(options, ToJson(e->value, path + ".options"));
+      }
+    }
+    if (!options.contains("base_dir")) {
+      options["base_dir"] = base_dir_.empty() ? "." : base_dir_;
+    }
+    device.options_json = options.dump();
+    config.devices.push_back(std::move(device));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Parser::ParseTop(const YAML::Node& root, Config& config) const {
+  ASSIGN_OR_RETURN(auto top, Mapping(root, "",
+                                     {"server", "state_dir", "log", "yang",
+                                      "plugins", "users", "devices"}));
+  if (const Entry* e = Find(top, "server")) {
+    RETURN_IF_ERROR(ParseServer(e->value, config));
+  }
+  if (const Entry* e = Find(top, "state_dir")) {
+    ASSIGN_OR_RETURN(std::string dir, String(e->value, "state_dir"));
+    if (dir.empty()) return Error(e->value, "state_dir", "must not be empty");
+    config.state_dir = Resolve(dir);
+  }
+  if (const Entry* e = Find(top, "log")) {
+    RETURN_IF_ERROR(ParseLog(e->value, config));
+  }
+  if (const Entry* e = Find(top, "yang")) {
+    ASSIGN_OR_RETURN(auto yang, Mapping(e->value, "yang", {"dirs"}));
+    if (const Entry* dirs = Find(yang, "dirs")) {
+      ASSIGN_OR_RETURN(auto list, StringList(dirs->value, "yang.dirs"));
+      for (auto& dir : list) config.yang_dirs.push_back(Resolve(dir));
+    }
+  }
+  if (const Entry* e = Find(top, "plugins")) {
+    ASSIGN_OR_RETURN(auto plugins, Mapping(e->value, "plugins", {"dir"}));
+    if (const Entry* dir = Find(plugins, "dir")) {
+      ASSIGN_OR_RETURN(std::string value, String(dir->value, "plugins.dir"));
+      config.plugin_dir = Resolve(value);
+    }
+  }
+  if (const Entry* e = Find(top, "users")) {
+    std::vector<std::pair<UserEntry, UserOrigin>> users;
+    RETURN_IF_ERROR(ParseUsers(e->value, "users", /*allow_file=*/true, users));
+    std::map<std::string, UserOrigin> seen;
+    for (auto& [user, origin] : users) {
+      auto [it, inserted] = seen.emplace(user.name, origin);
+      if (!inserted) {
+        return Invalid(origin.source + ":" + std::to_string(origin.line) +
+                       ": " + origin.field + ": duplicate user name '" +
+                       user.name + "' (first defined at " + it->second.source +
+                       ":" + std::to_string(it->second.line) + ")");
+      }
+      config.users.push_back(std::move(user));
+    }
+  }
+  if (const Entry* e = Find(top, "devices")) {
+    RETURN_IF_ERROR(ParseDevices(e->value, config));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+bool IsValidLogLevel(std::string_view level) {
+  for (const char* name :
+       {"trace", "debug", "info", "warn", "error", "critical", "off"}) {
+    if (level == name) return true;
+  }
+  return false;
+}
+
+const char* LogFormatName(LogFormat format) {
+  return format == LogFormat::kJson ? "json" : "text";
+}
+
+absl::StatusOr<HostPort> ParseListenAddress(std::string_view listen) {
+  std::string text(listen);
+  HostPort result;
+  std::string port;
+  if (text.empty()) return Invalid("empty address (expected host:port)");
+  if (text.front() == '[') {
+    size_t close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() ||
+        text[close + 1] != ':') {
+      return Invalid("'" + text + "' is not [IPv6]:port");
+    }
+    result.host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+    unsigned char buffer[16];
+    if (inet_pton(AF_INET6, result.host.c_str(), buffer) != 1) {
+      return Invalid("'" + result.host + "' is not an IPv6 address");
+    }
+  } else {
+    size_t colon = text.rfind(':');
+    if (colon == std::string::npos) {
+      return Invalid("'" + text + "' has no port (expected host:port)");
+    }
+    result.host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (result.host.find(':') != std::string::npos) {
+      return Invalid("IPv6 addresses need brackets: '[" + result.host +
+                     "]:" + port + "'");
+    }
+    unsigned char buffer[4];
+    bool ipv4 = inet_pton(AF_INET, result.host.c_str(), buffer) == 1;
+    if (!ipv4 && !IsDnsName(result.host)) {
+      return Invalid("'" + result.host +
+                     "' is not an IPv4 address or host name");
+    }
+  }
+  int value = -1;
+  auto [end, ec] =
+      std::from_chars(port.data(), port.data() + port.size(), value);
+  if (port.empty() || ec != std::errc() || end != port.data() + port.size() ||
+      value < 0 || value > 65535) {
+    return Invalid("'" + port + "' is not a port number (0-65535)");
+  }
+  result.port = value;
+  return result;
+}
+
+absl::StatusOr<Config> ParseConfig(std::string_view yaml_text,
+                                   const std::string& source_name,
+                                   const std::string& base_dir) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml_text));
+  } catch (const YAML::Exception& ex) {
+    return Invalid(source_name + ":" + std::to_string(ex.mark.line + 1) + ":" +
+                   std::to_string(ex.mark.column + 1) +
+                   ": invalid YAML: " + ex.msg);
+  }
+  Config config;
+  config.source_file = source_name;
+  config.base_dir = base_dir;
+  Parser parser(source_name, base_dir);
+  try {
+    RETURN_IF_ERROR(parser.ParseTop(root, config));
+  } catch (const YAML::Exception& ex) {
+    return Invalid(source_name + ":" + std::to_string(ex.mark.line + 1) + ": " +
+                   ex.msg);
+  }
+  if (!config.state_dir.empty()) {
+    config.state_dir = fs::path(config.state_dir).lexically_normal().string();
+  }
+  return config;
+}
+
+absl::StatusOr<Config> LoadConfig(const std::string& path) {
+  std::error_code ec;
+  fs::path absolute = fs::absolute(path, ec);
+  if (ec) absolute = path;
+  absolute = absolute.lexically_normal();
+  std::ifstream in(absolute, std::ios::binary);
+  if (!in) {
+    return Invalid("cannot read configuration file " + absolute.string() +
+                   ": " + std::strerror(errno));
+  }
+  std::ostringstream content;
+  content << in.rdbuf();
+  return ParseConfig(content.str(), absolute.string(),
+                     absolute.parent_path().string());
+}
+
+std::string Config::DebugString() const {
+  std::ostringstream out;
+  out << "source_file: " << source_file << "\n";
+  out << "server:\n";
+  out << "  listen: " << listen << "\n";
+  out << "  insecure: " << (insecure ? "true" : "false") << "\n";
+  out << "  tls:\n";
+  out << "    cert: \"" << tls.cert_file << "\"\n";
+  out << "    key: \"" << tls.key_file << "\"\n";
+  out << "    ca: \"" << tls.ca_file << "\"\n";
+  out << "  shutdown_grace_ms: " << shutdown_grace.count() << "\n";
+  out << "state_dir: " << state_dir << "\n";
+  out << "log:\n  level: " << log.level
+      << "\n  format: " << LogFormatName(log.format) << "\n";
+  out << "yang:\n  dirs: [";
+  for (size_t i = 0; i < yang_dirs.size(); ++i) {
+    out << (i ? ", " : "") << yang_dirs[i];
+  }
+  out << "]\n";
+  out << "plugins:\n  dir: \"" << plugin_dir << "\"\n";
+  out << "users:\n";
+  for (const auto& user : users) {
+    out << "  - name: " << user.name
+        << "\n    role: " << security::RoleName(user.role)
+        << "\n    password_hash: <redacted>\n";
+  }
+  out << "devices:\n";
+  for (const auto& device : devices) {
+    out << "  - name: " << device.name << "\n    driver: " << device.driver
+        << "\n    address: \"" << device.address << "\"\n    username: \""
+        << device.username << "\"\n    password: "
+        << (device.password.empty() ? "<empty>" : "<redacted>")
+        << "\n    options: " << device.options_json << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace southgate::config

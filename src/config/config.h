@@ -1,0 +1,86 @@
+// The daemon's configuration file (YAML): loading, validation and the
+// resolved result. The format is documented in docs/configuration.md.
+//
+// Everything is checked at load time: unknown keys, wrong types, duplicate
+// names, bad addresses, unset credential variables and unreadable files are
+// INVALID_ARGUMENT errors of the form "<file>:<line>: <field>: <problem>",
+// e.g. "/etc/southgate/southgate.yaml:14: devices[1].driver: required field
+// is missing". The daemon refuses to start on any of them.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "security/user.h"
+#include "southgate/driver.h"
+
+namespace southgate::config {
+
+using security::Role;
+using security::UserEntry;
+
+enum class LogFormat { kText, kJson };
+
+// Paths below are absolute (or empty) once loaded: relative ones in the
+// file are resolved against the directory of the configuration file.
+struct TlsFiles {
+  std::string cert_file;  // PEM certificate (chain); empty = generated
+  std::string key_file;   // PEM private key; empty = generated
+  std::string ca_file;    // PEM client CA bundle; empty = none
+};
+
+struct LogSettings {
+  // One of trace, debug, info, warn, error, critical, off (spdlog names).
+  std::string level = "info";
+  LogFormat format = LogFormat::kText;
+};
+
+struct Config {
+  std::string listen = "127.0.0.1:9339";  // host:port or [v6]:port
+  bool insecure = false;                  // plaintext gRPC
+  TlsFiles tls;
+  std::chrono::milliseconds shutdown_grace{5000};
+  std::string state_dir = "/var/lib/southgate";
+  LogSettings log;
+  std::vector<std::string> yang_dirs;  // searched recursively, in order
+  std::string plugin_dir;              // empty = default next to the binary
+  std::vector<UserEntry> users;
+  // Credentials resolved (from env/files); options_json always holds a JSON
+  // object with at least "base_dir" (the configuration directory).
+  std::vector<DeviceSettings> devices;
+  std::string source_file;  // the configuration file (absolute path)
+  std::string base_dir;     // the directory relative paths resolve against
+
+  // A human-readable dump for --check-config / debug logs. Never contains
+  // device passwords or user password hashes.
+  std::string DebugString() const;
+};
+
+// Reads and validates the configuration file at `path`.
+absl::StatusOr<Config> LoadConfig(const std::string& path);
+
+// Parses configuration text. `source_name` names the text in error messages
+// (and becomes Config::source_file); relative paths resolve against
+// `base_dir` (the current directory when empty).
+absl::StatusOr<Config> ParseConfig(std::string_view yaml_text,
+                                   const std::string& source_name,
+                                   const std::string& base_dir);
+
+struct HostPort {
+  std::string host;  // without brackets: "127.0.0.1", "::1", "gw.example"
+  int port = 0;
+};
+
+// Splits "host:port" / "[v6]:port". The host must be an IPv4 address, a
+// bracketed IPv6 address or a DNS name; the port 0..65535 (0 = any free).
+absl::StatusOr<HostPort> ParseListenAddress(std::string_view listen);
+
+// Accepts spdlog's level names: trace debug info warn error critical off.
+bool IsValidLogLevel(std::string_view level);
+
+const char* LogFormatName(LogFormat format);
+
+}  // namespace southgate::config

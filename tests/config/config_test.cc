@@ -1,0 +1,402 @@
+#include "config/config.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace southgate::config {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kHash[] =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$"
+    "aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g";
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("southgate_config_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "etc");
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string Write(const std::string& name, const std::string& content) {
+    fs::path path = dir_ / name;
+    fs::create_directories(path.parent_path());
+    std::ofstream(path) << content;
+    return path.string();
+  }
+  // Loads `yaml` as etc/southgate.yaml.
+  absl::StatusOr<Config> Load(const std::string& yaml) {
+    return LoadConfig(Write("etc/southgate.yaml", yaml));
+  }
+  std::string ConfigPath() { return (dir_ / "etc/southgate.yaml").string(); }
+  std::string Etc(const std::string& rest) {
+    return (dir_ / "etc" / rest).lexically_normal().string();
+  }
+  // Expects INVALID_ARGUMENT naming the config file, line and field.
+  void ExpectError(const std::string& yaml, const std::string& field_and_line,
+                   const std::string& problem) {
+    auto config = Load(yaml);
+    ASSERT_FALSE(config.ok()) << "accepted:\n" << yaml;
+    EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+    std::string message(config.status().message());
+    EXPECT_THAT(message, HasSubstr(ConfigPath() + ":" + field_and_line))
+        << yaml;
+    EXPECT_THAT(message, HasSubstr(problem));
+  }
+  fs::path dir_;
+};
+
+TEST_F(ConfigTest, FullConfig) {
+  Write("etc/secrets/pw", "s3cret\n");
+  ::setenv("SOUTHGATE_TEST_USER", "netops", 1);
+  auto config = Load(R"(
+server:
+  listen: "[::1]:50051"
+  insecure: false
+  tls:
+    cert: tls/server.crt
+    key: /abs/server.key
+    ca: tls/ca.pem
+  shutdown_grace_ms: 1500
+state_dir: state
+log:
+  level: debug
+  format: json
+yang:
+  dirs: [ ../yang, /usr/share/yuma/modules/ietf ]
+plugins:
+  dir: plugins
+users:
+  list:
+    - name: admin
+      role: admin
+      password_hash: ")" +
+                     std::string(kHash) + R"("
+    - name: viewer
+      role: read-only
+      password_hash: ")" +
+                     std::string(kHash) + R"("
+devices:
+  - name: sim1
+    driver: sim
+    address: ""
+    credentials:
+      username_env: SOUTHGATE_TEST_USER
+      password_file: secrets/pw
+    options:
+      seed: seed.json
+      count: 3
+      ratio: 0.5
+      quoted: "42"
+      flag: true
+      nothing: null
+      list: [1, two]
+      nested: { a: b }
+  - name: r2
+    driver: netconf
+    address: 10.0.0.2:830
+)");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->source_file, ConfigPath());
+  EXPECT_EQ(config->base_dir, (dir_ / "etc").string());
+  EXPECT_EQ(config->listen, "[::1]:50051");
+  EXPECT_FALSE(config->insecure);
+  EXPECT_EQ(config->tls.cert_file, Etc("tls/server.crt"));
+  EXPECT_EQ(config->tls.key_file, "/abs/server.key");
+  EXPECT_EQ(config->tls.ca_file, Etc("tls/ca.pem"));
+  EXPECT_EQ(config->shutdown_grace, std::chrono::milliseconds(1500));
+  EXPECT_EQ(config->state_dir, Etc("state"));
+  EXPECT_EQ(config->log.level, "debug");
+  EXPECT_EQ(config->log.format, LogFormat::kJson);
+  ASSERT_EQ(config->yang_dirs.size(), 2u);
+  EXPECT_EQ(config->yang_dirs[0], (dir_ / "yang").string());
+  EXPECT_EQ(config->yang_dirs[1], "/usr/share/yuma/modules/ietf");
+  EXPECT_EQ(config->plugin_dir, Etc("plugins"));
+  ASSERT_EQ(config->users.size(), 2u);
+  EXPECT_EQ(config->users[0].name, "admin");
+  EXPECT_EQ(config->users[0].role, Role::kAdmin);
+  EXPECT_EQ(config->users[0].password_hash, kHash);
+  EXPECT_EQ(config->users[1].role, Role::kReadOnly);
+  ASSERT_EQ(config->devices.size(), 2u);
+  const DeviceSettings& sim = config->devices[0];
+  EXPECT_EQ(sim.name, "sim1");
+  EXPECT_EQ(sim.driver, "sim");
+  EXPECT_EQ(sim.username, "netops");
+  EXPECT_EQ(sim.password, "s3cret");
+  auto options = nlohmann::json::parse(sim.options_json);
+  EXPECT_EQ(options["seed"], "seed.json");
+  EXPECT_EQ(options["count"], 3);
+  EXPECT_EQ(options["ratio"], 0.5);
+  EXPECT_EQ(options["quoted"], "42");
+  EXPECT_EQ(options["flag"], true);
+  EXPECT_TRUE(options["nothing"].is_null());
+  EXPECT_EQ(options["list"], nlohmann::json::parse(R"([1, "two"])"));
+  EXPECT_EQ(options["nested"]["a"], "b");
+  EXPECT_EQ(options["base_dir"], (dir_ / "etc").string());
+  EXPECT_EQ(config->devices[1].address, "10.0.0.2:830");
+  EXPECT_EQ(nlohmann::json::parse(config->devices[1].options_json),
+            nlohmann::json({{"base_dir", (dir_ / "etc").string()}}));
+
+  std::string debug = config->DebugString();
+  EXPECT_THAT(debug, Not(HasSubstr("s3cret")));
+  EXPECT_THAT(debug, Not(HasSubstr(kHash)));
+  EXPECT_THAT(debug, HasSubstr("sim1"));
+  EXPECT_THAT(debug, HasSubstr("netops"));
+}
+
+TEST_F(ConfigTest, Defaults) {
+  auto config = Load("");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->listen, "127.0.0.1:9339");
+  EXPECT_FALSE(config->insecure);
+  EXPECT_TRUE(config->tls.cert_file.empty());
+  EXPECT_EQ(config->shutdown_grace, std::chrono::milliseconds(5000));
+  EXPECT_EQ(config->state_dir, "/var/lib/southgate");
+  EXPECT_EQ(config->log.level, "info");
+  EXPECT_EQ(config->log.format, LogFormat::kText);
+  EXPECT_TRUE(config->yang_dirs.empty());
+  EXPECT_TRUE(config->plugin_dir.empty());
+  EXPECT_TRUE(config->users.empty());
+  EXPECT_TRUE(config->devices.empty());
+}
+
+TEST_F(ConfigTest, BaseDirOptionIsKeptWhenGiven) {
+  auto config = Load(R"(
+devices:
+  - name: d
+    driver: sim
+    options: { base_dir: /data }
+)");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(nlohmann::json::parse(config->devices[0].options_json)["base_dir"],
+            "/data");
+}
+
+TEST_F(ConfigTest, UsersFromFileAndShorthandList) {
+  Write("etc/users.yaml", std::string("users:\n  - name: ops\n    role: "
+                                      "read-write\n    password_hash: \"") +
+                              kHash + "\"\n");
+  auto config = Load(std::string(R"(
+users:
+  file: users.yaml
+  list:
+    - name: admin
+      role: admin
+      password_hash: ")") +
+                     kHash + "\"\n");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_EQ(config->users.size(), 2u);
+  EXPECT_EQ(config->users[0].name, "admin");
+  EXPECT_EQ(config->users[1].name, "ops");
+  EXPECT_EQ(config->users[1].role, Role::kReadWrite);
+
+  auto shorthand = Load(std::string(R"(
+users:
+  - name: admin
+    role: admin
+    password_hash: ")") +
+                        kHash + "\"\n");
+  ASSERT_TRUE(shorthand.ok()) << shorthand.status();
+  EXPECT_EQ(shorthand->users.size(), 1u);
+}
+
+TEST_F(ConfigTest, UsersFileErrorsNameTheUsersFile) {
+  std::string users =
+      Write("etc/users.yaml", "users:\n  - name: ops\n    role: superuser\n");
+  auto config = Load("users:\n  file: users.yaml\n");
+  ASSERT_FALSE(config.ok());
+  EXPECT_THAT(config.status().message(),
+              HasSubstr(users + ":3: users[0].role: unknown role"));
+
+  auto missing = Load("users:\n  file: nope.yaml\n");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_THAT(missing.status().message(), HasSubstr(ConfigPath() + ":2"));
+  EXPECT_THAT(missing.status().message(), HasSubstr(Etc("nope.yaml")));
+}
+
+TEST_F(ConfigTest, DuplicateUserAcrossFileAndList) {
+  std::string users =
+      Write("etc/users.yaml", std::string("users:\n  - name: admin\n    role: "
+                                          "admin\n    password_hash: \"") +
+                                  kHash + "\"\n");
+  auto config = Load(std::string(R"(users:
+  file: users.yaml
+  list:
+    - name: admin
+      role: admin
+      password_hash: ")") +
+                     kHash + "\"\n");
+  ASSERT_FALSE(config.ok());
+  EXPECT_THAT(config.status().message(), HasSubstr("duplicate user name"));
+  EXPECT_THAT(config.status().message(), HasSubstr(users + ":2"));
+}
+
+TEST_F(ConfigTest, CredentialsFromEnvAndFiles) {
+  Write("etc/user.txt", "fileuser\r\n");
+  Write("pw.txt", "filepass");
+  ::setenv("SOUTHGATE_TEST_PW", "envpass", 1);
+  auto config = Load(R"(
+devices:
+  - name: a
+    driver: sim
+    credentials:
+      username: plain
+      password_env: SOUTHGATE_TEST_PW
+  - name: b
+    driver: sim
+    credentials:
+      username_file: user.txt
+      password_file: ../pw.txt
+)");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->devices[0].username, "plain");
+  EXPECT_EQ(config->devices[0].password, "envpass");
+  EXPECT_EQ(config->devices[1].username, "fileuser");
+  EXPECT_EQ(config->devices[1].password, "filepass");
+  std::string debug = config->DebugString();
+  EXPECT_THAT(debug, Not(HasSubstr("envpass")));
+  EXPECT_THAT(debug, Not(HasSubstr("filepass")));
+}
+
+TEST_F(ConfigTest, ParseConfigUsesGivenNameAndBaseDir) {
+  auto config =
+      ParseConfig("state_dir: st\nplugins: {dir: p}\n", "<inline>", "/opt/sg");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->state_dir, "/opt/sg/st");
+  EXPECT_EQ(config->plugin_dir, "/opt/sg/p");
+  auto bad = ParseConfig("log: {level: loud}\n", "<inline>", "/opt/sg");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), HasSubstr("<inline>:1: log.level"));
+}
+
+TEST_F(ConfigTest, Errors) {
+  ExpectError("server:\n  listn: 1.2.3.4:1\n", "2: server.listn",
+              "unknown key");
+  ExpectError("sever: {}\n", "1: sever", "unknown key");
+  ExpectError("devices:\n  - name: a\n    driver: sim\n    adress: x\n",
+              "4: devices[0].adress", "unknown key");
+  ExpectError(
+      "devices:\n  - name: a\n    driver: sim\n  - name: a\n    "
+      "driver: sim\n",
+      "4: devices[1].name", "duplicate device name 'a'");
+  ExpectError("devices:\n  - name: a\n    driver: sim\n  - name: b\n",
+              "4: devices[1].driver", "required field is missing");
+  ExpectError("devices:\n  - driver: sim\n", "2: devices[0].name",
+              "required field is missing");
+  ExpectError("devices:\n  - name: a\n    driver: \"\"\n",
+              "3: devices[0].driver", "must not be empty");
+  ExpectError(std::string("users:\n  list:\n    - name: u\n      role: "
+                          "read-write\n      password_hash: \"") +
+                  kHash +
+                  "\"\n    - name: u\n      role: admin\n      "
+                  "password_hash: \"" +
+                  kHash + "\"\n",
+              "6: users.list[1].name", "duplicate user name 'u'");
+  ExpectError("server:\n  listen: 1.2.3.4\n", "2: server.listen", "no port");
+  ExpectError("server:\n  listen: \"::1:9339\"\n", "2: server.listen",
+              "need brackets");
+  ExpectError("server:\n  listen: 1.2.3.4:99999\n", "2: server.listen", "port");
+  ExpectError("server:\n  listen: \"bad host:1\"\n", "2: server.listen",
+              "not an IPv4 address or host name");
+  ExpectError("users:\n  - name: u\n    role: root\n    password_hash: x\n",
+              "3: users[0].role", "unknown role 'root'");
+  ExpectError(
+      "users:\n  - name: u\n    role: admin\n    password_hash: "
+      "plain\n",
+      "4: users[0].password_hash", "not an argon2id/argon2i hash");
+  ExpectError(
+      "users:\n  - name: u\n    role: admin\n    password_hash: "
+      "\"$2b$12$abcdefghijabcdefghijab\"\n",
+      "4: users[0].password_hash", "not an argon2id/argon2i hash");
+  ExpectError("users:\n  - name: u\n    password_hash: x\n", "2: users[0].role",
+              "required field is missing");
+  ::unsetenv("SOUTHGATE_TEST_UNSET");
+  ExpectError(
+      "devices:\n  - name: a\n    driver: sim\n    credentials:\n"
+      "      password_env: SOUTHGATE_TEST_UNSET\n",
+      "5: devices[0].credentials.password_env",
+      "SOUTHGATE_TEST_UNSET is not set");
+  ExpectError(
+      "devices:\n  - name: a\n    driver: sim\n    credentials:\n"
+      "      password_file: missing.txt\n",
+      "5: devices[0].credentials.password_file",
+      "cannot read file " + Etc("missing.txt"));
+  ExpectError(
+      "devices:\n  - name: a\n    driver: sim\n    credentials:\n"
+      "      password: hunter2\n",
+      "5: devices[0].credentials.password", "inline passwords are not allowed");
+  ExpectError(
+      "devices:\n  - name: a\n    driver: sim\n    credentials:\n"
+      "      username: a\n      username_env: B\n",
+      "5: devices[0].credentials", "at most one of username");
+  ExpectError("log:\n  level: verbose\n", "2: log.level",
+              "invalid log level 'verbose'");
+  ExpectError("log:\n  format: xml\n", "2: log.format", "invalid log format");
+  ExpectError("server:\n  insecure: maybe\n", "2: server.insecure",
+              "expected true or false");
+  ExpectError("server:\n  shutdown_grace_ms: -5\n",
+              "2: server.shutdown_grace_ms", "must be between");
+  ExpectError("server:\n  tls:\n    cert: a.pem\n", "3: server.tls",
+              "cert and key must be given together");
+  ExpectError("yang:\n  dirs: /one\n", "2: yang.dirs", "expected a list");
+  ExpectError("devices:\n  - name: a\n    driver: sim\n    options: [1]\n",
+              "4: devices[0].options", "expected a mapping");
+  ExpectError(
+      "devices:\n  - name: a\n    driver: sim\n    options: {x: .inf}\n",
+      "4: devices[0].options.x", "no JSON representation");
+  ExpectError("devices:\n  name: a\n", "2: devices", "expected a list");
+  ExpectError("- 1\n", "1", "expected a mapping");
+  ExpectError("log:\n  level: info\nlog:\n  level: debug\n", "3: log",
+              "duplicate key");
+}
+
+TEST_F(ConfigTest, YamlSyntaxErrorNamesFileAndLine) {
+  auto config = Load("server:\n  listen: [unclosed\n");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(config.status().message(), HasSubstr(ConfigPath() + ":"));
+  EXPECT_THAT(config.status().message(), HasSubstr("invalid YAML"));
+}
+
+TEST_F(ConfigTest, MissingFile) {
+  auto config = LoadConfig((dir_ / "nope.yaml").string());
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(config.status().message(), HasSubstr("nope.yaml"));
+}
+
+TEST(ListenAddressTest, Parses) {
+  auto v4 = ParseListenAddress("0.0.0.0:9339");
+  ASSERT_TRUE(v4.ok());
+  EXPECT_EQ(v4->host, "0.0.0.0");
+  EXPECT_EQ(v4->port, 9339);
+  auto v6 = ParseListenAddress("[::]:0");
+  ASSERT_TRUE(v6.ok());
+  EXPECT_EQ(v6->host, "::");
+  EXPECT_EQ(v6->port, 0);
+  auto name = ParseListenAddress("localhost:1");
+  ASSERT_TRUE(name.ok());
+  EXPECT_EQ(name->host, "localhost");
+  EXPECT_FALSE(ParseListenAddress("[::1]").ok());
+  EXPECT_FALSE(ParseListenAddress("[zz]:1").ok());
+  EXPECT_FALSE(ParseListenAddress(":1").ok());
+  EXPECT_FALSE(ParseListenAddress("host:").ok());
+  EXPECT_FALSE(ParseListenAddress("host:-1").ok());
+}
+
+}  // namespace
+}  // namespace southgate::config
