@@ -400,3 +400,18 @@ TEST(ListenAddressTest, Parses) {
 
 }  // namespace
 }  // namespace southgate::config
+
+namespace southgate::config {
+namespace {
+
+// The shipped example must always load.
+TEST(ExampleConfigTest, LabYamlLoads) {
+  auto config =
+      LoadConfig(std::string(SOUTHGATE_SOURCE_DIR) + "/examples/lab.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_FALSE(config->devices.empty());
+  EXPECT_FALSE(config->users.empty());
+}
+
+}  // namespace
+}  // namespace southgate::config
