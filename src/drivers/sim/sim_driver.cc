@@ -1,0 +1,567 @@
+#include "drivers/sim/sim_driver.h"
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "spdlog/spdlog.h"
+
+namespace southgate::drivers::sim {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+using SystemClock = std::chrono::system_clock;
+
+constexpr auto kDefaultSampleInterval = std::chrono::seconds(1);
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             SystemClock::now().time_since_epoch())
+      .count();
+}
+
+int64_t ToNs(SystemClock::time_point time) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             time.time_since_epoch())
+      .count();
+}
+
+std::string Rfc3339(SystemClock::time_point time) {
+  std::time_t seconds = SystemClock::to_time_t(time);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer;
+}
+
+// Stable across builds and platforms (unlike std::hash).
+uint64_t Fnv1a(const std::string& text) {
+  uint64_t hash = 1469598103934665603ULL;
+  for (unsigned char c : text) {
+    hash ^= c;
+    hash *= 1099511628211ULL;
+  }
+  return hash;
+}
+
+const char* OpName(Edit::Op op) {
+  switch (op) {
+    case Edit::Op::kDelete:
+      return "delete";
+    case Edit::Op::kReplace:
+      return "replace";
+    case Edit::Op::kUpdate:
+      return "update";
+  }
+  return "?";
+}
+
+absl::Status Annotate(const absl::Status& status, const std::string& prefix) {
+  return absl::Status(status.code(),
+                      absl::StrCat(prefix, ": ", status.message()));
+}
+
+// How the interface list of one model family looks.
+struct InterfaceModel {
+  const char* list;
+  const char* oper_status;
+  const char* admin_status;
+  const char* up;
+  const char* down;
+  const char* last_change;
+  bool last_change_is_ns;  // timeticks64 (OpenConfig) vs date-and-time
+  const char* counters;    // prefix of the counter leaves
+  bool has_total_pkts;     // OpenConfig in-pkts/out-pkts
+};
+
+constexpr InterfaceModel kInterfaceModels[] = {
+    {"/ietf-interfaces:interfaces-state/interface", "oper-status",
+     "admin-status", "up", "down", "last-change", false, "statistics/", false},
+    {"/openconfig-interfaces:interfaces/interface", "state/oper-status",
+     "state/admin-status", "UP", "DOWN", "state/last-change", true,
+     "state/counters/", true},
+};
+
+}  // namespace
+
+// One subscription: its sink and what was last delivered per spec. `mutex`
+// is held while computing and delivering, so once `ended` is set under it
+// the sink is never called again.
+struct SpecState {
+  SubscriptionSpec spec;
+  std::map<std::string, std::string> last;
+  SteadyClock::time_point next_sample;
+  SteadyClock::duration sample_interval{};
+};
+
+class SubscriptionState {
+ public:
+  std::mutex mutex;
+  bool ended = false;
+  std::shared_ptr<NotificationSink> sink;
+  std::vector<SpecState> specs;
+};
+
+struct SubscriberList {
+  std::mutex mutex;
+  std::vector<std::shared_ptr<SubscriptionState>> states;
+
+  std::vector<std::shared_ptr<SubscriptionState>> Snapshot() {
+    std::lock_guard lock(mutex);
+    return states;
+  }
+  void Add(std::shared_ptr<SubscriptionState> state) {
+    std::lock_guard lock(mutex);
+    states.push_back(std::move(state));
+  }
+  void Remove(const SubscriptionState* state) {
+    std::lock_guard lock(mutex);
+    std::erase_if(states, [state](const auto& s) { return s.get() == state; });
+  }
+};
+
+namespace {
+
+class SimSubscription : public Subscription {
+ public:
+  SimSubscription(std::shared_ptr<SubscriberList> list,
+                  std::shared_ptr<SubscriptionState> state)
+      : list_(std::move(list)), state_(std::move(state)) {}
+  ~SimSubscription() override {
+    list_->Remove(state_.get());
+    // Waits for a delivery in progress; none starts afterwards.
+    std::lock_guard lock(state_->mutex);
+    state_->ended = true;
+    state_->sink.reset();
+  }
+
+ private:
+  std::shared_ptr<SubscriberList> list_;
+  std::shared_ptr<SubscriptionState> state_;
+};
+
+// Adds to `out` what changed between `spec.last` and `current`, and makes
+// `current` the last delivered state. `full` reports every leaf.
+void Diff(SpecState& spec, const std::vector<Notification::LeafUpdate>& current,
+          bool full, Notification& out) {
+  std::map<std::string, std::string> now;
+  for (const auto& leaf : current) {
+    auto it = spec.last.find(leaf.xpath);
+    if (full || it == spec.last.end() || it->second != leaf.json_value) {
+      out.updates.push_back(leaf);
+    }
+    now.emplace(leaf.xpath, leaf.json_value);
+  }
+  for (const auto& [path, unused] : spec.last) {
+    if (!now.contains(path)) out.deletes.push_back(path);
+  }
+  spec.last = std::move(now);
+}
+
+}  // namespace
+
+SimDriver::SimDriver(DeviceSettings settings, DriverContext context,
+                     SimOptions options)
+    : settings_(std::move(settings)),
+      context_(std::move(context)),
+      options_(std::move(options)),
+      rng_(Fnv1a(settings_.name)),
+      subscribers_(std::make_shared<SubscriberList>()) {}
+
+SimDriver::~SimDriver() { Close(); }
+
+void SimDriver::SetError(const absl::Status& status) {
+  std::lock_guard lock(status_mutex_);
+  status_.state = ConnectionState::kError;
+  status_.last_error = std::string(status.message());
+}
+
+absl::Status SimDriver::Connect() {
+  {
+    std::lock_guard lock(thread_mutex_);
+    if (thread_.joinable()) return absl::OkStatus();
+  }
+  {
+    std::lock_guard lock(status_mutex_);
+    status_.state = ConnectionState::kConnecting;
+  }
+  auto fail = [&](absl::Status status) {
+    status =
+        Annotate(status, absl::StrCat("sim device '", settings_.name, "'"));
+    spdlog::warn("{}", std::string(status.message()));
+    SetError(status);
+    return status;
+  };
+  if (options_.fail_connect) {
+    return fail(absl::UnavailableError("connection refused (fail_connect)"));
+  }
+  if (context_.schemas == nullptr) {
+    return fail(absl::FailedPreconditionError("no schema context cache"));
+  }
+  auto schema = context_.schemas->Get(options_.modules);
+  if (!schema.ok()) return fail(schema.status());
+
+  std::unique_ptr<schema::DataTree> tree;
+  if (!options_.seed.empty()) {
+    std::ifstream in(options_.seed);
+    if (!in) {
+      return fail(absl::NotFoundError(
+          absl::StrCat("cannot read seed file ", options_.seed)));
+    }
+    std::stringstream content;
+    content << in.rdbuf();
+    auto parsed = schema::DataTree::ParseJsonIetf(
+        *schema, content.str(), schema::DataTree::Parse::kValidate);
+    if (!parsed.ok()) {
+      return fail(
+          Annotate(parsed.status(), absl::StrCat("seed file ", options_.seed)));
+    }
+    tree = std::make_unique<schema::DataTree>(*std::move(parsed));
+  } else {
+    tree = std::make_unique<schema::DataTree>(*schema);
+  }
+
+  {
+    std::unique_lock lock(tree_mutex_);
+    schema_ = *schema;
+    tree_ = std::move(tree);
+    has_ietf_system_ = has_oc_system_ = false;
+    for (const ModelInfo& model : schema_->Models()) {
+      if (model.name == "ietf-system") has_ietf_system_ = true;
+      if (model.name == "openconfig-system") has_oc_system_ = true;
+    }
+    boot_time_ = SystemClock::now();
+    if (has_ietf_system_) {
+      (void)tree_->SetLeaf("/ietf-system:system-state/clock/boot-datetime",
+                           Rfc3339(boot_time_));
+      (void)tree_->SetLeaf("/ietf-system:system-state/clock/current-datetime",
+                           Rfc3339(boot_time_));
+    }
+    if (has_oc_system_) {
+      (void)tree_->SetLeaf("/openconfig-system:system/state/boot-time",
+                           absl::StrCat(ToNs(boot_time_)));
+      (void)tree_->SetLeaf("/openconfig-system:system/state/current-datetime",
+                           Rfc3339(boot_time_));
+    }
+  }
+  {
+    std::lock_guard lock(thread_mutex_);
+    stop_ = false;
+    thread_ = std::thread([this] { Run(); });
+  }
+  {
+    std::lock_guard lock(status_mutex_);
+    status_.state = ConnectionState::kConnected;
+    status_.last_error.clear();
+  }
+  spdlog::info("sim device '{}' connected ({} modules, seed '{}')",
+               settings_.name, options_.modules.size(), options_.seed);
+  return absl::OkStatus();
+}
+
+void SimDriver::Close() {
+  std::thread thread;
+  {
+    std::lock_guard lock(thread_mutex_);
+    stop_ = true;
+    thread = std::move(thread_);
+  }
+  wake_.notify_all();
+  if (thread.joinable()) thread.join();
+
+  // End every live subscription on the driver's side.
+  std::vector<std::shared_ptr<SubscriptionState>> states;
+  {
+    std::lock_guard lock(subscribers_->mutex);
+    states.swap(subscribers_->states);
+  }
+  for (const auto& state : states) {
+    std::lock_guard lock(state->mutex);
+    if (state->ended) continue;
+    state->ended = true;
+    state->sink->OnError(absl::UnavailableError(
+        absl::StrCat("sim device '", settings_.name, "' closed")));
+    state->sink.reset();
+  }
+  std::lock_guard lock(status_mutex_);
+  if (status_.state != ConnectionState::kError) {
+    status_.state = ConnectionState::kDisconnected;
+  }
+}
+
+DeviceStatus SimDriver::Status() const {
+  std::lock_guard lock(status_mutex_);
+  return status_;
+}
+
+std::shared_ptr<const schema::YangContext> SimDriver::Schema() const {
+  std::shared_lock lock(tree_mutex_);
+  return schema_;
+}
+
+std::vector<ModelInfo> SimDriver::Models() const {
+  std::shared_lock lock(tree_mutex_);
+  if (schema_ == nullptr) return {};
+  return schema_->Models();
+}
+
+absl::StatusOr<std::string> SimDriver::Get(
+    const std::vector<std::string>& xpaths, DataType type) {
+  std::shared_lock lock(tree_mutex_);
+  if (tree_ == nullptr) {
+    return absl::UnavailableError(
+        absl::StrCat("sim device '", settings_.name, "' is not connected"));
+  }
+  static const std::vector<std::string> kEverything = {"/*"};
+  ASSIGN_OR_RETURN(schema::DataTree selected,
+                   tree_->Select(xpaths.empty() ? kEverything : xpaths, type));
+  return selected.ToJsonIetf();
+}
+
+absl::Status SimDriver::Set(const Transaction& transaction) {
+  {
+    std::unique_lock lock(tree_mutex_);
+    if (tree_ == nullptr) {
+      return absl::UnavailableError(
+          absl::StrCat("sim device '", settings_.name, "' is not connected"));
+    }
+    schema::DataTree candidate = tree_->Clone();
+    for (size_t i = 0; i < transaction.edits.size(); ++i) {
+      const Edit& edit = transaction.edits[i];
+      absl::Status status = candidate.Apply(edit);
+      if (!status.ok()) {
+        return Annotate(status,
+                        absl::StrCat("edit ", i + 1, " (", OpName(edit.op), " ",
+                                     edit.xpath, ")"));
+      }
+    }
+    absl::Status status = candidate.Validate();
+    if (!status.ok()) return status;
+    *tree_ = std::move(candidate);
+  }
+  PublishChanges();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<Subscription>> SimDriver::Subscribe(
+    const std::vector<SubscriptionSpec>& specs,
+    std::shared_ptr<NotificationSink> sink) {
+  if (sink == nullptr) return absl::InvalidArgumentError("no sink");
+  if (specs.empty()) {
+    return absl::InvalidArgumentError("subscription without paths");
+  }
+  auto state = std::make_shared<SubscriptionState>();
+  state->sink = std::move(sink);
+  bool has_sample = false;
+  const auto now = SteadyClock::now();
+  for (const SubscriptionSpec& spec : specs) {
+    SpecState spec_state;
+    spec_state.spec = spec;
+    if (spec.mode == SubscriptionMode::kSample) {
+      has_sample = true;
+      spec_state.sample_interval =
+          spec.sample_interval_ns > 0
+              ? SteadyClock::duration(
+                    std::chrono::nanoseconds(spec.sample_interval_ns))
+              : SteadyClock::duration(kDefaultSampleInterval);
+      spec_state.next_sample = now + spec_state.sample_interval;
+    }
+    state->specs.push_back(std::move(spec_state));
+  }
+
+  // Initial values; the state is registered first (under its own lock) so
+  // that no change between the snapshot and registration is lost.
+  {
+    std::lock_guard state_lock(state->mutex);
+    Notification initial;
+    {
+      std::shared_lock lock(tree_mutex_);
+      if (tree_ == nullptr) {
+        return absl::UnavailableError(
+            absl::StrCat("sim device '", settings_.name, "' is not connected"));
+      }
+      for (SpecState& spec : state->specs) {
+        auto leaves = tree_->Leaves(spec.spec.xpath);
+        if (!leaves.ok()) {
+          return Annotate(leaves.status(),
+                          absl::StrCat("subscription path ", spec.spec.xpath));
+        }
+        Diff(spec, *leaves, /*full=*/true, initial);
+      }
+    }
+    subscribers_->Add(state);
+    if (!initial.updates.empty()) {
+      initial.timestamp_ns = NowNs();
+      state->sink->OnNotification(std::move(initial));
+    }
+    state->sink->OnSynced();
+  }
+  if (has_sample) {
+    {
+      std::lock_guard lock(thread_mutex_);
+      kick_ = true;
+    }
+    wake_.notify_all();
+  }
+  return std::make_unique<SimSubscription>(subscribers_, std::move(state));
+}
+
+void SimDriver::PublishChanges() {
+  for (const auto& state : subscribers_->Snapshot()) {
+    std::lock_guard state_lock(state->mutex);
+    if (state->ended) continue;
+    Notification notification;
+    {
+      std::shared_lock lock(tree_mutex_);
+      if (tree_ == nullptr) return;
+      for (SpecState& spec : state->specs) {
+        if (spec.spec.mode == SubscriptionMode::kSample) continue;
+        auto leaves = tree_->Leaves(spec.spec.xpath);
+        if (!leaves.ok()) continue;  // checked at Subscribe
+        Diff(spec, *leaves, /*full=*/false, notification);
+      }
+    }
+    if (notification.updates.empty() && notification.deletes.empty()) continue;
+    notification.timestamp_ns = NowNs();
+    state->sink->OnNotification(std::move(notification));
+  }
+}
+
+SteadyClock::time_point SimDriver::SampleDue(SteadyClock::time_point now) {
+  auto next = SteadyClock::time_point::max();
+  for (const auto& state : subscribers_->Snapshot()) {
+    std::lock_guard state_lock(state->mutex);
+    if (state->ended) continue;
+    Notification notification;
+    for (SpecState& spec : state->specs) {
+      if (spec.spec.mode != SubscriptionMode::kSample) continue;
+      if (spec.next_sample <= now) {
+        std::shared_lock lock(tree_mutex_);
+        if (tree_ == nullptr) continue;
+        auto leaves = tree_->Leaves(spec.spec.xpath);
+        if (leaves.ok()) Diff(spec, *leaves, /*full=*/true, notification);
+        spec.next_sample += spec.sample_interval;
+        if (spec.next_sample <= now)
+          spec.next_sample = now + spec.sample_interval;
+      }
+      next = std::min(next, spec.next_sample);
+    }
+    if (notification.updates.empty() && notification.deletes.empty()) continue;
+    notification.timestamp_ns = NowNs();
+    state->sink->OnNotification(std::move(notification));
+  }
+  return next;
+}
+
+void SimDriver::Run() {
+  const bool evolving = options_.update_interval_ms > 0;
+  const auto interval = std::chrono::milliseconds(options_.update_interval_ms);
+  auto next_evolve = SteadyClock::now() + interval;
+  std::unique_lock lock(thread_mutex_);
+  while (!stop_) {
+    kick_ = false;
+    lock.unlock();
+    auto now = SteadyClock::now();
+    if (evolving && now >= next_evolve) {
+      EvolveOnce();
+      next_evolve += interval;
+      now = SteadyClock::now();
+      if (next_evolve <= now) next_evolve = now + interval;
+    }
+    auto deadline = SampleDue(now);
+    if (evolving) deadline = std::min(deadline, next_evolve);
+    lock.lock();
+    if (deadline == SteadyClock::time_point::max()) {
+      wake_.wait(lock, [this] { return stop_ || kick_; });
+    } else {
+      wake_.wait_until(lock, deadline, [this] { return stop_ || kick_; });
+    }
+  }
+}
+
+void SimDriver::EvolveOnce() {
+  {
+    std::unique_lock lock(tree_mutex_);
+    if (tree_ == nullptr) return;
+    EvolveLocked();
+  }
+  PublishChanges();
+}
+
+void SimDriver::EvolveLocked() {
+  const auto now = SystemClock::now();
+  std::uniform_real_distribution<double> chance(0.0, 1.0);
+
+  auto add = [&](const std::string& path, uint64_t delta) {
+    auto value = tree_->LeafValue(path);
+    uint64_t counter = 0;
+    if (!value.ok() || !absl::SimpleAtoi(*value, &counter)) return;
+    (void)tree_->SetLeaf(path, absl::StrCat(counter + delta));
+  };
+
+  for (const InterfaceModel& model : kInterfaceModels) {
+    auto interfaces = tree_->Find(model.list);
+    if (!interfaces.ok()) continue;
+    for (const std::string& interface : *interfaces) {
+      const std::string base = interface + "/";
+      auto oper = tree_->LeafValue(base + model.oper_status);
+      if (!oper.ok()) continue;
+      bool up = *oper == model.up;
+      auto admin = tree_->LeafValue(base + model.admin_status);
+      const bool admin_up = !admin.ok() || *admin == model.up;
+      if (admin_up && options_.flap_probability > 0 &&
+          chance(rng_) < options_.flap_probability) {
+        up = !up;
+        (void)tree_->SetLeaf(base + model.oper_status,
+                             up ? model.up : model.down);
+        (void)tree_->SetLeaf(
+            base + model.last_change,
+            model.last_change_is_ns ? absl::StrCat(ToNs(now)) : Rfc3339(now));
+      }
+      if (!up) continue;
+      for (const char* direction : {"in", "out"}) {
+        const uint64_t packets = 1 + rng_() % 100;
+        const uint64_t octets = packets * (64 + rng_() % 1437);
+        const std::string prefix =
+            absl::StrCat(base, model.counters, direction, "-");
+        add(prefix + "unicast-pkts", packets);
+        if (model.has_total_pkts) add(prefix + "pkts", packets);
+        add(prefix + "octets", octets);
+      }
+    }
+  }
+
+  if (has_ietf_system_) {
+    (void)tree_->SetLeaf("/ietf-system:system-state/clock/current-datetime",
+                         Rfc3339(now));
+  }
+  if (has_oc_system_) {
+    (void)tree_->SetLeaf("/openconfig-system:system/state/current-datetime",
+                         Rfc3339(now));
+    (void)tree_->SetLeaf(
+        "/openconfig-system:system/state/up-time",
+        absl::StrCat(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         now - boot_time_)
+                         .count()));
+  }
+}
+
+absl::StatusOr<std::unique_ptr<Driver>> CreateSimDriver(
+    const DeviceSettings& settings, const DriverContext& context) {
+  auto options = ParseSimOptions(settings.options_json);
+  if (!options.ok()) {
+    return Annotate(options.status(),
+                    absl::StrCat("device '", settings.name, "'"));
+  }
+  return std::make_unique<SimDriver>(settings, context, *std::move(options));
+}
+
+}  // namespace southgate::drivers::sim

@@ -1,0 +1,86 @@
+// The sim driver: an in-memory device holding a libyang data tree seeded
+// from a JSON file, with evolving state (interface counters, oper-status,
+// clock) and change notifications. Used for demos, tests and load tests.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "drivers/sim/sim_options.h"
+#include "schema/data_tree.h"
+#include "schema/yang_context.h"
+#include "southgate/driver.h"
+
+namespace southgate::drivers::sim {
+
+class SubscriptionState;
+struct SubscriberList;
+
+class SimDriver : public Driver {
+ public:
+  SimDriver(DeviceSettings settings, DriverContext context, SimOptions options);
+  ~SimDriver() override;
+
+  absl::Status Connect() override;
+  void Close() override;
+  DeviceStatus Status() const override;
+  std::shared_ptr<const schema::YangContext> Schema() const override;
+  std::vector<ModelInfo> Models() const override;
+  absl::StatusOr<std::string> Get(const std::vector<std::string>& xpaths,
+                                  DataType type) override;
+  absl::Status Set(const Transaction& transaction) override;
+  absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(
+      const std::vector<SubscriptionSpec>& specs,
+      std::shared_ptr<NotificationSink> sink) override;
+
+  // One evolution step (what the background thread does every interval),
+  // followed by change delivery. For tests.
+  void EvolveOnce();
+
+ private:
+  void SetError(const absl::Status& status);
+  void Run();
+  // Changes state data in place; caller holds tree_mutex_ exclusively.
+  void EvolveLocked();
+  // Diffs every ON_CHANGE subscription against the current tree and pushes
+  // what changed.
+  void PublishChanges();
+  // Sends due SAMPLE specs; returns the earliest next sample time.
+  std::chrono::steady_clock::time_point SampleDue(
+      std::chrono::steady_clock::time_point now);
+
+  const DeviceSettings settings_;
+  const DriverContext context_;
+  const SimOptions options_;
+
+  mutable std::mutex status_mutex_;
+  DeviceStatus status_;
+
+  // Guards tree_ and schema_ (one writer or many readers).
+  mutable std::shared_mutex tree_mutex_;
+  std::shared_ptr<const schema::YangContext> schema_;
+  std::unique_ptr<schema::DataTree> tree_;
+  bool has_ietf_system_ = false;
+  bool has_oc_system_ = false;
+  std::chrono::system_clock::time_point boot_time_;
+  std::mt19937_64 rng_;  // used under tree_mutex_ exclusively
+
+  std::shared_ptr<SubscriberList> subscribers_;
+
+  std::mutex thread_mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  bool kick_ = false;  // re-plan the sample deadlines
+  std::thread thread_;
+};
+
+absl::StatusOr<std::unique_ptr<Driver>> CreateSimDriver(
+    const DeviceSettings& settings, const DriverContext& context);
+
+}  // namespace southgate::drivers::sim
