@@ -487,6 +487,21 @@ TEST_F(SimDriverTest, CloseEndsSubscriptions) {
   EXPECT_EQ(sink->errors().size(), 1u);
 }
 
+TEST_F(SimDriverTest, ReconnectKeepsData) {
+  auto driver = Connected(R"("update_interval_ms": 0)");
+  ASSERT_NE(driver, nullptr);
+  Transaction change;
+  change.edits.push_back(UpdateDescription("eth0", "kept"));
+  ASSERT_TRUE(driver->Set(change).ok());
+  driver->Close();
+  EXPECT_EQ(driver->Get({"/*"}, DataType::kAll).status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(driver->Set(change).code(), absl::StatusCode::kUnavailable);
+  ASSERT_TRUE(driver->Connect().ok());
+  EXPECT_EQ(driver->Status().state, ConnectionState::kConnected);
+  EXPECT_EQ(Description(*driver, "eth0"), "kept");
+}
+
 TEST_F(SimDriverTest, SubscribeToABadPathFails) {
   auto driver = Connected(R"("update_interval_ms": 0)");
   ASSERT_NE(driver, nullptr);

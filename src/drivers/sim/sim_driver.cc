@@ -209,8 +209,16 @@ absl::Status SimDriver::Connect() {
   auto schema = context_.schemas->Get(options_.modules);
   if (!schema.ok()) return fail(schema.status());
 
+  // A reconnect keeps the data (like a device that stayed up).
+  bool reuse = false;
+  {
+    std::shared_lock lock(tree_mutex_);
+    reuse = tree_ != nullptr && schema_ == *schema;
+  }
   std::unique_ptr<schema::DataTree> tree;
-  if (!options_.seed.empty()) {
+  if (reuse) {
+    // keep tree_
+  } else if (!options_.seed.empty()) {
     std::ifstream in(options_.seed);
     if (!in) {
       return fail(absl::NotFoundError(
@@ -232,7 +240,8 @@ absl::Status SimDriver::Connect() {
   {
     std::unique_lock lock(tree_mutex_);
     schema_ = *schema;
-    tree_ = std::move(tree);
+    if (!reuse) tree_ = std::move(tree);
+    connected_ = true;
     has_ietf_system_ = has_oc_system_ = false;
     for (const ModelInfo& model : schema_->Models()) {
       if (model.name == "ietf-system") has_ietf_system_ = true;
@@ -277,6 +286,10 @@ void SimDriver::Close() {
   wake_.notify_all();
   if (thread.joinable()) thread.join();
 
+  {
+    std::unique_lock lock(tree_mutex_);
+    connected_ = false;
+  }
   // End every live subscription on the driver's side.
   std::vector<std::shared_ptr<SubscriptionState>> states;
   {
@@ -316,7 +329,7 @@ std::vector<ModelInfo> SimDriver::Models() const {
 absl::StatusOr<std::string> SimDriver::Get(
     const std::vector<std::string>& xpaths, DataType type) {
   std::shared_lock lock(tree_mutex_);
-  if (tree_ == nullptr) {
+  if (tree_ == nullptr || !connected_) {
     return absl::UnavailableError(
         absl::StrCat("sim device '", settings_.name, "' is not connected"));
   }
@@ -329,7 +342,7 @@ absl::StatusOr<std::string> SimDriver::Get(
 absl::Status SimDriver::Set(const Transaction& transaction) {
   {
     std::unique_lock lock(tree_mutex_);
-    if (tree_ == nullptr) {
+    if (tree_ == nullptr || !connected_) {
       return absl::UnavailableError(
           absl::StrCat("sim device '", settings_.name, "' is not connected"));
     }
@@ -384,7 +397,7 @@ absl::StatusOr<std::unique_ptr<Subscription>> SimDriver::Subscribe(
     Notification initial;
     {
       std::shared_lock lock(tree_mutex_);
-      if (tree_ == nullptr) {
+      if (tree_ == nullptr || !connected_) {
         return absl::UnavailableError(
             absl::StrCat("sim device '", settings_.name, "' is not connected"));
       }

@@ -1,6 +1,10 @@
 // The sim driver: an in-memory device holding a libyang data tree seeded
 // from a JSON file, with evolving state (interface counters, oper-status,
 // clock) and change notifications. Used for demos, tests and load tests.
+//
+// Subscriptions: the sink is called with the subscription's own lock held,
+// so a sink must not destroy its Subscription from inside a callback (that
+// would deadlock); hand the destruction to another thread instead.
 #pragma once
 
 #include <condition_variable>
@@ -66,6 +70,7 @@ class SimDriver : public Driver {
   mutable std::shared_mutex tree_mutex_;
   std::shared_ptr<const schema::YangContext> schema_;
   std::unique_ptr<schema::DataTree> tree_;
+  bool connected_ = false;
   bool has_ietf_system_ = false;
   bool has_oc_system_ = false;
   std::chrono::system_clock::time_point boot_time_;
