@@ -133,13 +133,6 @@ int HashPasswordCommand() {
   return 0;
 }
 
-std::string ListenHost(const std::string& listen) {
-  if (!listen.empty() && listen.front() == '[') {
-    return listen.substr(1, listen.find(']') - 1);
-  }
-  return listen.substr(0, listen.rfind(':'));
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -243,10 +236,16 @@ int main(int argc, char** argv) {
   northbound::ServerOptions server_options;
   server_options.listen = config.listen;
   server_options.insecure = config.insecure;
+  auto listen_address = config::ParseListenAddress(config.listen);
+  if (!listen_address.ok()) {
+    spdlog::critical("refusing to start: {}",
+                     std::string(listen_address.status().message()));
+    return 2;
+  }
   if (!config.insecure) {
     auto tls = security::LoadOrCreateServerCertificate(
         config.tls.cert_file, config.tls.key_file, config.state_dir,
-        {ListenHost(config.listen)}, config.tls.ca_file);
+        {listen_address->host}, config.tls.ca_file);
     if (!tls.ok()) {
       spdlog::critical("refusing to start: TLS: {}", std::string(tls.status().message()));
       return 2;
