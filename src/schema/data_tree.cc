@@ -32,27 +32,10 @@ absl::StatusOr<LyTree> ParseDocument(const YangContext& context,
   return LyTree(tree);
 }
 
-// Nodes `xpath` selects in `root` (every top-level node for the root path).
 absl::StatusOr<std::vector<lyd_node*>> FindNodes(const YangContext& context,
                                                  lyd_node* root,
                                                  std::string_view xpath) {
-  std::vector<lyd_node*> nodes;
-  if (!root) return nodes;
-  if (internal::IsRootXPath(xpath)) {
-    for (lyd_node* node = lyd_first_sibling(root); node; node = node->next) {
-      nodes.push_back(node);
-    }
-    return nodes;
-  }
-  std::string text(xpath);
-  ly_set* raw = nullptr;
-  if (lyd_find_xpath(root, text.c_str(), &raw) != LY_SUCCESS) {
-    return LyError(context.raw(), absl::StatusCode::kInvalidArgument,
-                   absl::StrCat("invalid XPath ", std::string(xpath)));
-  }
-  LySet set(raw);
-  for (uint32_t i = 0; i < set->count; ++i) nodes.push_back(set->dnodes[i]);
-  return nodes;
+  return internal::FindNodes(context.raw(), root, xpath);
 }
 
 bool IsKey(const lyd_node* node) {
@@ -70,8 +53,8 @@ bool IsPresenceOrList(const lyd_node* node) {
          (node->schema->flags & LYS_PRESENCE);
 }
 
-// Removes from the children of `parent` (or the siblings starting at
-// `*first` when parent is null) what `type` excludes. Returns whether
+// Removes from the siblings starting at `*first` what `type` excludes (kAll:
+// nothing but empty non-presence containers). Returns whether
 // anything other than list keys remains.
 bool Filter(lyd_node** first, DataType type) {
   bool kept_any = false;
@@ -93,13 +76,13 @@ bool Filter(lyd_node** first, DataType type) {
           lyd_node* c = child;
           children = Filter(&c, type);
         }
-        if (type == DataType::kConfig) {
+        if (type == DataType::kConfig || type == DataType::kAll) {
           keep = children || IsPresenceOrList(node);
         } else {
           keep = children || (!IsConfig(node) && IsPresenceOrList(node));
         }
       }
-    } else if (node->schema) {  // leaf, leaf-list, anydata
+    } else if (node->schema && type != DataType::kAll) {  // leaves, anydata
       keep = type == DataType::kConfig ? IsConfig(node) : !IsConfig(node);
     }
     if (!keep) {
@@ -171,7 +154,7 @@ absl::StatusOr<std::string> DataTree::ToJsonIetf() const {
                    "cannot print data");
   }
   CString holder(out);
-  return out ? std::string(out) : std::string("{}");
+  return out && *out ? std::string(out) : std::string("{}");
 }
 
 absl::Status DataTree::Apply(const Edit& edit) {
@@ -249,7 +232,9 @@ absl::StatusOr<DataTree> DataTree::Select(
       result.root_ = lyd_first_sibling(result.root_);
     }
   }
-  if (type != DataType::kAll && result.root_) {
+  // Drops what `type` excludes and non-presence containers left empty
+  // (including those libyang creates implicitly).
+  if (result.root_) {
     Filter(&result.root_, type);
     if (result.root_) result.root_ = lyd_first_sibling(result.root_);
   }
@@ -322,8 +307,10 @@ absl::StatusOr<std::vector<Notification::LeafUpdate>> DataTree::Leaves(
   };
   for (lyd_node* start : nodes) {
     lyd_node* elem;
-    LYD_TREE_DFS_BEGIN(start, elem) { add(elem); }
-    LYD_TREE_DFS_END(start, elem);
+    LYD_TREE_DFS_BEGIN(start, elem) {
+      add(elem);
+      LYD_TREE_DFS_END(start, elem);
+    }
   }
   return leaves;
 }

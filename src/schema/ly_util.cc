@@ -103,4 +103,26 @@ bool IsRootXPath(std::string_view xpath) {
   return xpath.empty() || xpath == "/" || xpath == "/*";
 }
 
+absl::StatusOr<std::vector<lyd_node*>> FindNodes(const ly_ctx* ctx,
+                                                 lyd_node* root,
+                                                 std::string_view xpath) {
+  std::vector<lyd_node*> nodes;
+  if (!root) return nodes;
+  if (IsRootXPath(xpath)) {
+    for (lyd_node* node = lyd_first_sibling(root); node; node = node->next) {
+      nodes.push_back(node);
+    }
+    return nodes;
+  }
+  std::string text(xpath);
+  ly_set* raw = nullptr;
+  if (lyd_find_xpath(root, text.c_str(), &raw) != LY_SUCCESS) {
+    return LyError(ctx, absl::StatusCode::kInvalidArgument,
+                   absl::StrCat("invalid XPath ", text));
+  }
+  LySet set(raw);
+  for (uint32_t i = 0; i < set->count; ++i) nodes.push_back(set->dnodes[i]);
+  return nodes;
+}
+
 }  // namespace southgate::schema::internal

@@ -7,8 +7,10 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "nlohmann/json.hpp"
 
 namespace southgate::schema::internal {
@@ -53,5 +55,11 @@ lyd_node* TopLevel(lyd_node* node);
 
 // Whether `xpath` means "the whole tree".
 bool IsRootXPath(std::string_view xpath);
+
+// Nodes `xpath` selects in the tree holding `root` (every top-level node
+// for the root path); empty when `root` is null.
+absl::StatusOr<std::vector<lyd_node*>> FindNodes(const ly_ctx* ctx,
+                                                 lyd_node* root,
+                                                 std::string_view xpath);
 
 }  // namespace southgate::schema::internal

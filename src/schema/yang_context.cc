@@ -98,8 +98,10 @@ absl::StatusOr<std::shared_ptr<const YangContext>> YangContext::Build(
   internal::SetUpLogging();
   ly_ctx* raw = nullptr;
   if (ly_ctx_new(nullptr,
-                 LY_CTX_REF_IMPLEMENTED | LY_CTX_DISABLE_SEARCHDIR_CWD |
-                     LY_CTX_EXPLICIT_COMPILE,
+                 // Imports implemented: identities of imported modules (all
+                 // over OpenConfig) are usable in data only then.
+                 LY_CTX_ALL_IMPLEMENTED | LY_CTX_REF_IMPLEMENTED |
+                     LY_CTX_DISABLE_SEARCHDIR_CWD | LY_CTX_EXPLICIT_COMPILE,
                  &raw) != LY_SUCCESS) {
     return absl::InternalError("cannot create a libyang context");
   }
