@@ -777,6 +777,16 @@ absl::StatusOr<Resolution> Resolve(const ly_ctx* ctx, const gnmi::Path& prefix,
             "unknown element '", name, "' under ", where,
             origin_module ? absl::StrCat(" (origin ", origin, ")") : ""));
       }
+      if (i == 0 && mod.empty() && origin == "openconfig") {
+        // The openconfig origin prefers OpenConfig's own modules.
+        std::vector<const lysc_node*> oc;
+        for (const lysc_node* node : next) {
+          if (std::string_view(node->module->name).starts_with("openconfig-")) {
+            oc.push_back(node);
+          }
+        }
+        if (!oc.empty()) next = std::move(oc);
+      }
       std::set<std::string> modules;
       for (const lysc_node* node : next) modules.insert(node->module->name);
       if (modules.size() > 1) {

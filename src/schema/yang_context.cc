@@ -98,10 +98,8 @@ absl::StatusOr<std::shared_ptr<const YangContext>> YangContext::Build(
   internal::SetUpLogging();
   ly_ctx* raw = nullptr;
   if (ly_ctx_new(nullptr,
-                 // Imports implemented: identities of imported modules (all
-                 // over OpenConfig) are usable in data only then.
-                 LY_CTX_ALL_IMPLEMENTED | LY_CTX_REF_IMPLEMENTED |
-                     LY_CTX_DISABLE_SEARCHDIR_CWD | LY_CTX_EXPLICIT_COMPILE,
+                 LY_CTX_REF_IMPLEMENTED | LY_CTX_DISABLE_SEARCHDIR_CWD |
+                     LY_CTX_EXPLICIT_COMPILE,
                  &raw) != LY_SUCCESS) {
     return absl::InternalError("cannot create a libyang context");
   }
@@ -125,6 +123,27 @@ absl::StatusOr<std::shared_ptr<const YangContext>> YangContext::Build(
           absl::StrCat("cannot load YANG module ", spec.name,
                        spec.revision.empty() ? "" : "@", spec.revision,
                        " from [", absl::StrJoin(search_dirs, ", "), "]"));
+    }
+  }
+  // Identities of an imported module are usable in data only once it is
+  // implemented (all over OpenConfig): implement imported modules that define
+  // identities but no data, so that no unrequested data tree appears.
+  std::vector<lys_module*> identity_modules;
+  uint32_t scan = 0;
+  while (lys_module* module = ly_ctx_get_module_iter(raw, &scan)) {
+    if (module->implemented || !module->parsed) continue;
+    if (!module->latest_revision) continue;
+    const lysp_module* parsed = module->parsed;
+    if (LY_ARRAY_COUNT(parsed->identities) == 0 || parsed->data ||
+        parsed->augments || LY_ARRAY_COUNT(parsed->deviations) > 0) {
+      continue;
+    }
+    identity_modules.push_back(module);
+  }
+  for (lys_module* module : identity_modules) {
+    if (lys_set_implemented(module, nullptr) != LY_SUCCESS) {
+      return LyError(raw, absl::StatusCode::kInvalidArgument,
+                     absl::StrCat("cannot implement ", module->name));
     }
   }
   if (ly_ctx_compile(raw) != LY_SUCCESS) {

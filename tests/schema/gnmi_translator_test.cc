@@ -497,5 +497,46 @@ TEST_F(TranslatorTest, LeafValueEncodings) {
       absl::StatusCode::kNotFound);
 }
 
+TEST(OpenConfigTranslatorTest, SetAndGetInterface) {
+  auto context = YangContext::Build(
+      {std::string(SOUTHGATE_SHARED_DIR) + "/yang/openconfig"},
+      {{"openconfig-interfaces", "", {"*"}},
+       {"openconfig-if-ip", "", {"*"}},
+       {"iana-if-type", "", {}}});
+  ASSERT_TRUE(context.ok()) << context.status();
+  GnmiTranslator tr(*context);
+  gnmi::TypedValue value;
+  value.set_json_val(
+      R"({"name": "eth0", "config": {"name": "eth0", "type": "ethernetCsmacd",
+          "mtu": 9000, "enabled": true}})");
+  auto edit = tr.ToEdit(
+      Edit::Op::kUpdate, gnmi::Path(),
+      P(R"(origin: "openconfig" elem {name: "interfaces"} elem {name: "interface" key {key: "name" value: "eth0"}})"),
+      &value);
+  ASSERT_TRUE(edit.ok()) << edit.status();
+  EXPECT_EQ(edit->xpath,
+            "/openconfig-interfaces:interfaces/interface[name='eth0']");
+  DataTree tree(*context);
+  ASSERT_TRUE(tree.Apply(*edit).ok());
+  EXPECT_EQ(*tree.LeafValue("/openconfig-interfaces:interfaces/"
+                            "interface[name='eth0']/config/type"),
+            "iana-if-type:ethernetCsmacd");
+  auto updates = tr.ToUpdates(
+      tree, "/openconfig-interfaces:interfaces/interface[name='eth0']/config",
+      gnmi::JSON);
+  ASSERT_TRUE(updates.ok()) << updates.status();
+  ASSERT_EQ(updates->size(), 1u);
+  EXPECT_EQ(json::parse((*updates)[0].val().json_val()),
+            json::parse(R"({"name":"eth0","type":"ethernetCsmacd","mtu":9000,
+                            "enabled":true})"));
+  gnmi::TypedValue bad;
+  bad.set_uint_val(70000);  // mtu is uint16
+  auto rejected = tr.ToEdit(
+      Edit::Op::kUpdate, gnmi::Path(),
+      P(R"(elem {name: "interfaces"} elem {name: "interface" key {key: "name" value: "eth0"}} elem {name: "config"} elem {name: "mtu"})"),
+      &bad);
+  EXPECT_EQ(rejected.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace southgate::schema
