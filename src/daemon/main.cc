@@ -14,6 +14,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_join.h"
 #include "config/config.h"
+#include "fmt/chrono.h"
 #include "devices/device_manager.h"
 #include "drivers/driver_registry.h"
 #include "drivers/plugin_loader.h"
@@ -203,12 +204,14 @@ int main(int argc, char** argv) {
   spdlog::info("southgated {} starting with {}", SOUTHGATE_VERSION,
                config.source_file);
 
+  // The loader outlives the registry: registered factories point into the
+  // plugins' code, which is unmapped when the loader closes them.
+  drivers::PluginLoader plugins;
   drivers::DriverRegistry registry;
   if (auto status = registry.RegisterBuiltins(); !status.ok()) {
     spdlog::critical("{}", std::string(status.message()));
     return 1;
   }
-  drivers::PluginLoader plugins;
   if (auto status = plugins.LoadDirectory(config.plugin_dir, registry);
       !status.ok()) {
     spdlog::error("plugins: {}", std::string(status.message()));
@@ -285,8 +288,10 @@ int main(int argc, char** argv) {
     break;
   }
   (*server)->Shutdown(config.shutdown_grace);
+  spdlog::debug("gRPC server stopped");
   work.Stop();
   device_manager.reset();
+  spdlog::debug("devices closed");
   spdlog::info("stopped");
   return 0;
 }

@@ -524,6 +524,8 @@ server:
   listen: 127.0.0.1:{PORT}
   insecure: true
 state_dir: {DIR}/state
+log:
+  level: debug
 yang:
   dirs: [ {SOURCE}/yang, /usr/share/yuma/modules/ietf ]
 {USERS}

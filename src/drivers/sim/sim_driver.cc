@@ -243,9 +243,12 @@ absl::Status SimDriver::Connect() {
     if (!reuse) tree_ = std::move(tree);
     connected_ = true;
     has_ietf_system_ = has_oc_system_ = false;
+    has_ietf_interfaces_ = has_oc_interfaces_ = false;
     for (const ModelInfo& model : schema_->Models()) {
       if (model.name == "ietf-system") has_ietf_system_ = true;
       if (model.name == "openconfig-system") has_oc_system_ = true;
+      if (model.name == "ietf-interfaces") has_ietf_interfaces_ = true;
+      if (model.name == "openconfig-interfaces") has_oc_interfaces_ = true;
     }
     boot_time_ = SystemClock::now();
     if (has_ietf_system_) {
@@ -521,6 +524,10 @@ void SimDriver::EvolveLocked() {
   };
 
   for (const InterfaceModel& model : kInterfaceModels) {
+    // Only the interface models this device implements (and no libyang
+    // error per tick for the others).
+    const bool openconfig = &model != &kInterfaceModels[0];
+    if (openconfig ? !has_oc_interfaces_ : !has_ietf_interfaces_) continue;
     auto interfaces = tree_->Find(model.list);
     if (!interfaces.ok()) continue;
     for (const std::string& interface : *interfaces) {

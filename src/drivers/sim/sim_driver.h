@@ -73,6 +73,8 @@ class SimDriver : public Driver {
   bool connected_ = false;
   bool has_ietf_system_ = false;
   bool has_oc_system_ = false;
+  bool has_ietf_interfaces_ = false;
+  bool has_oc_interfaces_ = false;
   std::chrono::system_clock::time_point boot_time_;
   std::mt19937_64 rng_;  // used under tree_mutex_ exclusively
 
