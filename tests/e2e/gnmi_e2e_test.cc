@@ -336,6 +336,29 @@ TEST_F(GnmiEndToEnd, SetWithMixedOperations) {
             "server rack A");
 }
 
+TEST_F(GnmiEndToEnd, UnionReplaceReplacesTheNamedSubtree) {
+  gnmi::Path system = MakePath({{"system", {}}});
+  // JSON_IETF qualifies the value's top-level members with their module.
+  ASSERT_TRUE(GetJson(system).contains("ietf-system:location"));
+  gnmi::SetRequest request;
+  *request.mutable_prefix() = Target("sim1");
+  gnmi::Update* replace = request.add_union_replace();
+  *replace->mutable_path() = system;
+  replace->mutable_val()->set_json_val(
+      R"({"hostname":"replaced","contact":"noc@example.net"})");
+  gnmi::SetResponse response;
+  grpc::Status status = Set(request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(response.response_size(), 1);
+  EXPECT_EQ(response.response(0).op(), gnmi::UpdateResult::UNION_REPLACE);
+  json value = GetJson(system);
+  // Replaced, not merged: what the request did not name is gone.
+  EXPECT_FALSE(value.contains("location") ||
+               value.contains("ietf-system:location"))
+      << value;
+  EXPECT_EQ(GetJson(MakePath({{"system", {}}, {"hostname", {}}})), "replaced");
+}
+
 TEST_F(GnmiEndToEnd, FailedSetLeavesTheDeviceUnchanged) {
   gnmi::Path description = MakePath(
       {{"interfaces", {}}, {"interface", {{"name", "eth0"}}}, {"description", {}}});
@@ -486,6 +509,35 @@ TEST_F(GnmiEndToEnd, PlaintextClientsAreRefusedOnTheTlsPort) {
                         std::chrono::seconds(3));
   gnmi::CapabilityResponse response;
   EXPECT_FALSE(stub->Capabilities(context.get(), {}, &response).ok());
+}
+
+TEST(DaemonLogging, JsonLogsAreOneObjectPerLine) {
+  DaemonProcess daemon(std::string(R"(
+server:
+  listen: 127.0.0.1:{PORT}
+state_dir: {DIR}/state
+yang:
+  dirs: [ {SOURCE}/yang, /usr/share/yuma/modules/ietf ]
+{USERS}
+devices:
+  - name: sim1
+    driver: sim
+    options:
+      seed: {SOURCE}/examples/sim/ietf-default.json
+)"),
+                       {"--log-format", "json"});
+  ASSERT_TRUE(daemon.WaitReady(std::chrono::seconds(60))) << daemon.Log();
+  EXPECT_EQ(daemon.Stop(SIGTERM), 0);
+  std::istringstream lines(daemon.Log());
+  int parsed = 0;
+  for (std::string line; std::getline(lines, line);) {
+    json entry = json::parse(line);  // throws (fails the test) if not JSON
+    EXPECT_TRUE(entry.contains("time") && entry.contains("level") &&
+                entry.contains("msg"))
+        << line;
+    ++parsed;
+  }
+  EXPECT_GT(parsed, 3);
 }
 
 // Configurations that must stop the daemon before it listens.
