@@ -16,6 +16,7 @@
 #include "config/config.h"
 #include "fmt/chrono.h"
 #include "devices/device_manager.h"
+#include "devices/self_driver.h"
 #include "drivers/driver_registry.h"
 #include "drivers/plugin_loader.h"
 #include "nlohmann/json.hpp"
@@ -233,6 +234,25 @@ int main(int argc, char** argv) {
       spdlog::critical("refusing to start: {}", std::string(status.message()));
       return 2;
     }
+  }
+
+  // The daemon's own state, read with gNMI Get on target "southgate".
+  auto self_driver = std::make_unique<devices::SelfDriver>(
+      &schemas, SOUTHGATE_VERSION, [devices = device_manager.get()] {
+        std::vector<devices::DeviceRow> rows;
+        for (const std::string& name : devices->Names()) {
+          if (auto device = devices->Find(name)) {
+            rows.push_back({device->name(), device->driver_name(),
+                            device->address(), device->status()});
+          }
+        }
+        return rows;
+      });
+  if (auto status = device_manager->AddInternal(devices::kSelfTargetName,
+                                                std::move(self_driver));
+      !status.ok()) {
+    spdlog::critical("refusing to start: {}", std::string(status.message()));
+    return 2;
   }
 
   security::Authenticator users(config.users);

@@ -39,7 +39,8 @@ DeviceManager::~DeviceManager() { Shutdown(); }
 absl::Status DeviceManager::Add(const DeviceSettings& settings) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (devices_.count(settings.name)) {
+    if (devices_.count(settings.name) ||
+        (internal_ && internal_->name() == settings.name)) {
       return absl::AlreadyExistsError(
           absl::StrCat("device '", settings.name, "' is configured twice"));
     }
@@ -54,6 +55,28 @@ absl::Status DeviceManager::Add(const DeviceSettings& settings) {
   std::lock_guard<std::mutex> lock(mutex_);
   devices_.emplace(settings.name, std::move(device));
   return absl::OkStatus();
+}
+
+absl::Status DeviceManager::AddInternal(const std::string& name,
+                                        std::unique_ptr<Driver> driver) {
+  DeviceSettings settings;
+  settings.name = name;
+  settings.driver = "self";
+  auto device = std::make_shared<Device>(settings, std::move(driver));
+  RETURN_IF_ERROR(device->driver().Connect());
+  device->MarkConnected();
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (devices_.count(name)) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        "device '", name, "' has the name of the daemon's own target"));
+  }
+  internal_ = std::move(device);
+  return absl::OkStatus();
+}
+
+std::shared_ptr<Device> DeviceManager::internal_device() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return internal_;
 }
 
 void DeviceManager::Start() {
@@ -113,7 +136,8 @@ void DeviceManager::Shutdown() {
 std::shared_ptr<Device> DeviceManager::Find(const std::string& name) const {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = devices_.find(name);
-  return it == devices_.end() ? nullptr : it->second;
+  if (it != devices_.end()) return it->second;
+  return internal_ && internal_->name() == name ? internal_ : nullptr;
 }
 
 std::vector<std::string> DeviceManager::Names() const {

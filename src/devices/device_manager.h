@@ -23,6 +23,7 @@ class Device {
   Device(DeviceSettings settings, std::unique_ptr<Driver> driver);
   const std::string& name() const { return settings_.name; }
   const std::string& driver_name() const { return settings_.driver; }
+  const std::string& address() const { return settings_.address; }
   Driver& driver() { return *driver_; }
   DeviceStatus status() const { return driver_->Status(); }
 
@@ -57,6 +58,12 @@ class DeviceManager {
   // Creates the device's driver (not yet connected). Fails for unknown
   // drivers, duplicate names or a driver rejecting its options.
   absl::Status Add(const DeviceSettings& settings);
+  // Adds the daemon's own read-only target (see self_driver.h). It answers
+  // Find() and Capabilities but is not counted by Names()/size(), so a
+  // request without target still reaches the only real device.
+  absl::Status AddInternal(const std::string& name,
+                           std::unique_ptr<Driver> driver);
+  std::shared_ptr<Device> internal_device() const;
   // Connects every device in the background, retrying with backoff.
   void Start();
   void Shutdown();
@@ -79,6 +86,7 @@ class DeviceManager {
   mutable std::condition_variable changed_;
   bool stopping_ = false;
   std::map<std::string, std::shared_ptr<Device>> devices_;
+  std::shared_ptr<Device> internal_;
   std::vector<std::thread> connectors_;
 };
 

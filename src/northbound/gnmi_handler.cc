@@ -124,8 +124,12 @@ absl::StatusOr<gnmi::CapabilityResponse> GnmiHandler::Capabilities(
   RETURN_IF_ERROR(CheckExtensions(request.extension(), ""));
   gnmi::CapabilityResponse response;
   std::set<std::tuple<std::string, std::string, std::string>> models;
+  std::vector<std::shared_ptr<devices::Device>> all;
   for (const std::string& name : devices_.Names()) {
-    auto device = devices_.Find(name);
+    all.push_back(devices_.Find(name));
+  }
+  all.push_back(devices_.internal_device());
+  for (const auto& device : all) {
     if (!device || !device->Translator().ok()) continue;
     for (const ModelInfo& model : device->driver().Models()) {
       models.emplace(model.name, model.organization, model.version);

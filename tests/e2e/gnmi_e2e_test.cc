@@ -475,6 +475,40 @@ TEST_F(GnmiEndToEnd, MalformedAndUnknownPaths) {
             grpc::StatusCode::UNIMPLEMENTED);
 }
 
+TEST_F(GnmiEndToEnd, TheDaemonAnswersAboutItselfOnTargetSouthgate) {
+  json devices = GetJson(MakePath({{"devices", {}}}), "southgate");
+  ASSERT_TRUE(devices.contains("southgate-devices:device")) << devices;
+  std::map<std::string, std::string> states;
+  for (const auto& device : devices["southgate-devices:device"]) {
+    states[device["name"]] = device["state"];
+    EXPECT_EQ(device["driver"], "sim");
+  }
+  EXPECT_EQ(states, (std::map<std::string, std::string>{
+                        {"sim1", "connected"}, {"sim2", "connected"}}));
+  json telemetry = GetJson(
+      MakePath({{"daemon", {}}, {"telemetry", {}}, {"client-streams", {}}}),
+      "southgate");
+  EXPECT_TRUE(telemetry.is_string()) << telemetry;
+
+  // Read-only: a Set is refused and changes nothing.
+  gnmi::SetRequest request;
+  *request.mutable_prefix() = Target("southgate");
+  *request.add_delete_() = MakePath({{"devices", {}}});
+  gnmi::SetResponse response;
+  EXPECT_FALSE(Set(request, &response).ok());
+  EXPECT_EQ(GetJson(MakePath({{"devices", {}}}), "southgate").size(), 1u);
+
+  // Its model is in Capabilities.
+  auto context = ContextFor("viewer", "viewer");
+  gnmi::CapabilityResponse capabilities;
+  ASSERT_TRUE(stub_->Capabilities(context.get(), {}, &capabilities).ok());
+  bool found = false;
+  for (const auto& model : capabilities.supported_models()) {
+    found |= model.name() == "southgate-devices";
+  }
+  EXPECT_TRUE(found);
+}
+
 TEST_F(GnmiEndToEnd, HealthAndReflectionAreServed) {
   auto health = grpc::health::v1::Health::NewStub(daemon_->TlsChannel());
   grpc::ClientContext context;
