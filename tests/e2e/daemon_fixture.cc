@@ -62,11 +62,11 @@ DaemonProcess::DaemonProcess(const std::string& config_yaml,
   char pattern[] = "/tmp/southgate-e2e-XXXXXX";
   dir_ = mkdtemp(pattern);
   port_ = FreeLoopbackPort();
-  std::string config = absl::StrReplaceAll(
-      config_yaml, {{"{PORT}", std::to_string(port_)},
-                    {"{DIR}", dir_},
-                    {"{SOURCE}", SOUTHGATE_SOURCE_DIR},
-                    {"{USERS}", TestUsersYaml()}});
+  std::string config =
+      absl::StrReplaceAll(config_yaml, {{"{PORT}", std::to_string(port_)},
+                                        {"{DIR}", dir_},
+                                        {"{SOURCE}", SOUTHGATE_SOURCE_DIR},
+                                        {"{USERS}", TestUsersYaml()}});
   const std::string config_path = dir_ + "/southgate.yaml";
   std::ofstream(config_path) << config;
 
@@ -75,8 +75,8 @@ DaemonProcess::DaemonProcess(const std::string& config_yaml,
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   pid_ = fork();
   if (pid_ == 0) {
-    int log = open((dir_ + "/daemon.log").c_str(),
-                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int log = open((dir_ + "/daemon.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                   0644);
     dup2(log, STDOUT_FILENO);
     dup2(log, STDERR_FILENO);
     std::vector<char*> argv;
@@ -138,7 +138,9 @@ std::shared_ptr<grpc::Channel> DaemonProcess::PlaintextChannel() const {
   return grpc::CreateChannel(address(), grpc::InsecureChannelCredentials());
 }
 
-std::string DaemonProcess::Log() const { return ReadFile(dir_ + "/daemon.log"); }
+std::string DaemonProcess::Log() const {
+  return ReadFile(dir_ + "/daemon.log");
+}
 
 bool DaemonProcess::WaitReady(std::chrono::seconds timeout, bool insecure) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -158,8 +160,8 @@ bool DaemonProcess::WaitReady(std::chrono::seconds timeout, bool insecure) {
         // Every device logs "connected"; wait for all of them.
         size_t connected = 0;
         std::string log = Log();
-        for (size_t at = log.find(": connected");
-             at != std::string::npos; at = log.find(": connected", at + 1)) {
+        for (size_t at = log.find(": connected"); at != std::string::npos;
+             at = log.find(": connected", at + 1)) {
           ++connected;
         }
         size_t devices = 0;

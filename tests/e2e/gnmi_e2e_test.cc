@@ -42,8 +42,30 @@ devices:
       update_interval_ms: 50
 )";
 
+// A daemon with one simulated device; `server_extra` adds server: keys.
+std::string OneSimConfig(const std::string& server_extra = "") {
+  return R"(
+server:
+  listen: 127.0.0.1:{PORT}
+)" + server_extra +
+         R"(
+state_dir: {DIR}/state
+log:
+  level: debug
+yang:
+  dirs: [ {SOURCE}/yang, /usr/share/yuma/modules/ietf ]
+{USERS}
+devices:
+  - name: sim1
+    driver: sim
+    options:
+      seed: {SOURCE}/examples/sim/ietf-default.json
+)";
+}
+
 gnmi::Path MakePath(
-    std::initializer_list<std::pair<std::string, std::map<std::string, std::string>>>
+    std::initializer_list<
+        std::pair<std::string, std::map<std::string, std::string>>>
         elems,
     const std::string& target = "") {
   gnmi::Path path;
@@ -66,8 +88,7 @@ class GnmiEndToEnd : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     daemon_ = new DaemonProcess(kConfig);
-    ASSERT_TRUE(daemon_->WaitReady(std::chrono::seconds(60)))
-        << daemon_->Log();
+    ASSERT_TRUE(daemon_->WaitReady(std::chrono::seconds(60))) << daemon_->Log();
     stub_ = gnmi::gNMI::NewStub(daemon_->TlsChannel()).release();
   }
   static void TearDownTestSuite() {
@@ -105,7 +126,8 @@ class GnmiEndToEnd : public ::testing::Test {
       ADD_FAILURE() << "unexpected response " << response.DebugString();
       return nullptr;
     }
-    return json::parse(response.notification(0).update(0).val().json_ietf_val());
+    return json::parse(
+        response.notification(0).update(0).val().json_ietf_val());
   }
 
   static DaemonProcess* daemon_;
@@ -197,8 +219,9 @@ TEST_F(GnmiEndToEnd, GetCountersAsProtoScalarsAndJson) {
   // RFC 7951 puts 64-bit numbers in strings; plain JSON uses numbers.
   request.set_encoding(gnmi::JSON_IETF);
   ASSERT_TRUE(Get(request, &response).ok());
-  EXPECT_EQ(json::parse(response.notification(0).update(0).val().json_ietf_val()),
-            "1000000");
+  EXPECT_EQ(
+      json::parse(response.notification(0).update(0).val().json_ietf_val()),
+      "1000000");
   request.set_encoding(gnmi::JSON);
   ASSERT_TRUE(Get(request, &response).ok());
   EXPECT_EQ(json::parse(response.notification(0).update(0).val().json_val()),
@@ -239,7 +262,8 @@ TEST_F(GnmiEndToEnd, GetByDataType) {
 TEST_F(GnmiEndToEnd, GetWithWildcardsAndPrefix) {
   gnmi::GetRequest request;
   *request.mutable_prefix() = MakePath({{"interfaces", {}}}, "sim1");
-  *request.add_path() = MakePath({{"interface", {{"name", "*"}}}, {"name", {}}});
+  *request.add_path() =
+      MakePath({{"interface", {{"name", "*"}}}, {"name", {}}});
   request.set_encoding(gnmi::PROTO);
   gnmi::GetResponse response;
   ASSERT_TRUE(Get(request, &response).ok());
@@ -254,9 +278,11 @@ TEST_F(GnmiEndToEnd, GetWithWildcardsAndPrefix) {
   request.clear_path();
   request.clear_prefix();
   request.mutable_prefix()->set_target("sim1");
-  *request.add_path() = MakePath({{"interfaces-state", {}}, {"...", {}}, {"in-errors", {}}});
-  ASSERT_TRUE(Get(request, &response).ok()) ;
-  EXPECT_EQ(response.notification(0).update_size(), 4) << response.DebugString();
+  *request.add_path() =
+      MakePath({{"interfaces-state", {}}, {"...", {}}, {"in-errors", {}}});
+  ASSERT_TRUE(Get(request, &response).ok());
+  EXPECT_EQ(response.notification(0).update_size(), 4)
+      << response.DebugString();
 }
 
 TEST_F(GnmiEndToEnd, ModulePrefixedFirstElementAndOrigin) {
@@ -324,8 +350,9 @@ TEST_F(GnmiEndToEnd, SetWithMixedOperations) {
             false);
   gnmi::GetRequest get;
   *get.mutable_prefix() = Target("sim1");
-  *get.add_path() = MakePath(
-      {{"interfaces", {}}, {"interface", {{"name", "eth3"}}}, {"description", {}}});
+  *get.add_path() = MakePath({{"interfaces", {}},
+                              {"interface", {{"name", "eth3"}}},
+                              {"description", {}}});
   gnmi::GetResponse got;
   EXPECT_EQ(Get(get, &got).error_code(), grpc::StatusCode::NOT_FOUND);
   // Other devices are untouched.
@@ -360,8 +387,9 @@ TEST_F(GnmiEndToEnd, UnionReplaceReplacesTheNamedSubtree) {
 }
 
 TEST_F(GnmiEndToEnd, FailedSetLeavesTheDeviceUnchanged) {
-  gnmi::Path description = MakePath(
-      {{"interfaces", {}}, {"interface", {{"name", "eth0"}}}, {"description", {}}});
+  gnmi::Path description = MakePath({{"interfaces", {}},
+                                     {"interface", {{"name", "eth0"}}},
+                                     {"description", {}}});
   json before = GetJson(MakePath({{"interfaces", {}}}));
 
   // A good change followed by a value of the wrong type.
@@ -515,8 +543,7 @@ TEST_F(GnmiEndToEnd, HealthAndReflectionAreServed) {
   grpc::health::v1::HealthCheckRequest request;
   grpc::health::v1::HealthCheckResponse response;
   ASSERT_TRUE(health->Check(&context, request, &response).ok());
-  EXPECT_EQ(response.status(),
-            grpc::health::v1::HealthCheckResponse::SERVING);
+  EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
 
   auto reflection = grpc::reflection::v1alpha::ServerReflection::NewStub(
       daemon_->TlsChannel());
@@ -546,20 +573,7 @@ TEST_F(GnmiEndToEnd, PlaintextClientsAreRefusedOnTheTlsPort) {
 }
 
 TEST(DaemonLogging, JsonLogsAreOneObjectPerLine) {
-  DaemonProcess daemon(std::string(R"(
-server:
-  listen: 127.0.0.1:{PORT}
-state_dir: {DIR}/state
-yang:
-  dirs: [ {SOURCE}/yang, /usr/share/yuma/modules/ietf ]
-{USERS}
-devices:
-  - name: sim1
-    driver: sim
-    options:
-      seed: {SOURCE}/examples/sim/ietf-default.json
-)"),
-                       {"--log-format", "json"});
+  DaemonProcess daemon(OneSimConfig(), {"--log-format", "json"});
   ASSERT_TRUE(daemon.WaitReady(std::chrono::seconds(60))) << daemon.Log();
   EXPECT_EQ(daemon.Stop(SIGTERM), 0);
   std::istringstream lines(daemon.Log());
@@ -605,22 +619,7 @@ devices:
 }
 
 TEST(DaemonStartup, PlaintextOnlyWhenConfiguredAndWarned) {
-  DaemonProcess daemon(std::string(R"(
-server:
-  listen: 127.0.0.1:{PORT}
-  insecure: true
-state_dir: {DIR}/state
-log:
-  level: debug
-yang:
-  dirs: [ {SOURCE}/yang, /usr/share/yuma/modules/ietf ]
-{USERS}
-devices:
-  - name: sim1
-    driver: sim
-    options:
-      seed: {SOURCE}/examples/sim/ietf-default.json
-)"));
+  DaemonProcess daemon(OneSimConfig("  insecure: true\n"));
   ASSERT_TRUE(daemon.WaitReady(std::chrono::seconds(60), /*insecure=*/true))
       << daemon.Log();
   EXPECT_THAT(daemon.Log(), HasSubstr("PLAINTEXT"));
