@@ -10,11 +10,13 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libyang2-dev libnetconf2-dev libssh-dev libssl-dev
   libspdlog-dev libfmt-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
-  libargon2-dev libsystemd-dev
+  libargon2-dev libsystemd-dev libcpp-httplib-dev
   # YANG modules (IETF) used by the simulated devices
   libyuma-base
   # tests
   libgtest-dev libgmock-dev openssl
+  # ops tests: a real Prometheus scrapes the daemon
+  prometheus
 )
 
 missing=()

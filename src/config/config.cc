@@ -616,7 +616,7 @@ absl::Status Parser::ParseDevices(const YAML::Node& node,
 absl::Status Parser::ParseTop(const YAML::Node& root, Config& config) const {
   ASSIGN_OR_RETURN(auto top, Mapping(root, "",
                                      {"server", "state_dir", "log", "yang",
-                                      "plugins", "users", "devices"}));
+                                      "plugins", "users", "devices", "ops"}));
   if (const Entry* e = Find(top, "server")) {
     RETURN_IF_ERROR(ParseServer(e->value, config));
   }
@@ -627,6 +627,19 @@ absl::Status Parser::ParseTop(const YAML::Node& root, Config& config) const {
   }
   if (const Entry* e = Find(top, "log")) {
     RETURN_IF_ERROR(ParseLog(e->value, config));
+  }
+  if (const Entry* e = Find(top, "ops")) {
+    ASSIGN_OR_RETURN(auto ops, Mapping(e->value, "ops", {"listen"}));
+    if (const Entry* f = Find(ops, "listen")) {
+      ASSIGN_OR_RETURN(config.ops.listen, String(f->value, "ops.listen"));
+      if (!config.ops.listen.empty()) {
+        auto parsed = ParseListenAddress(config.ops.listen);
+        if (!parsed.ok()) {
+          return Error(f->value, "ops.listen",
+                       std::string(parsed.status().message()));
+        }
+      }
+    }
   }
   if (const Entry* e = Find(top, "yang")) {
     ASSIGN_OR_RETURN(auto yang, Mapping(e->value, "yang", {"dirs"}));
@@ -780,6 +793,7 @@ std::string Config::DebugString() const {
   out << "state_dir: " << state_dir << "\n";
   out << "log:\n  level: " << log.level
       << "\n  format: " << LogFormatName(log.format) << "\n";
+  out << "ops:\n  listen: \"" << ops.listen << "\"\n";
   out << "yang:\n  dirs: [";
   for (size_t i = 0; i < yang_dirs.size(); ++i) {
     out << (i ? ", " : "") << yang_dirs[i];

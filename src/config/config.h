@@ -38,6 +38,11 @@ struct LogSettings {
   LogFormat format = LogFormat::kText;
 };
 
+// The operations HTTP endpoint (/metrics, /healthz, /readyz).
+struct OpsSettings {
+  std::string listen;  // host:port or [v6]:port; empty = disabled
+};
+
 struct Config {
   std::string listen = "127.0.0.1:9339";  // host:port or [v6]:port
   bool insecure = false;                  // plaintext gRPC
@@ -45,6 +50,7 @@ struct Config {
   std::chrono::milliseconds shutdown_grace{5000};
   std::string state_dir = "/var/lib/southgate";
   LogSettings log;
+  OpsSettings ops;
   std::vector<std::string> yang_dirs;  // searched recursively, in order
   std::string plugin_dir;              // empty = default next to the binary
   std::vector<UserEntry> users;

@@ -2,12 +2,18 @@
 // in the libraries under src/.
 #include <signal.h>
 #include <termios.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <iostream>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -23,6 +29,8 @@
 #include "northbound/gnmi_handler.h"
 #include "northbound/gnmi_service.h"
 #include "northbound/server.h"
+#include "ops/metrics.h"
+#include "ops/ops_server.h"
 #include "schema/yang_context.h"
 #include "security/authenticator.h"
 #include "security/passwords.h"
@@ -133,6 +141,211 @@ int HashPasswordCommand() {
   }
   std::cout << *hash << "\n";
   return 0;
+}
+
+// systemd notification (Type=notify); a no-op without NOTIFY_SOCKET.
+void Notify(const std::string& state) { sd_notify(0, state.c_str()); }
+
+// Pings the systemd watchdog (WATCHDOG=1) at half the interval systemd
+// asked for in WATCHDOG_USEC; nothing when the unit has no WatchdogSec.
+class Watchdog {
+ public:
+  Watchdog() {
+    uint64_t usec = 0;
+    if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) return;
+    auto period = std::chrono::microseconds(usec / 2);
+    spdlog::info("systemd watchdog every {} ms", period.count() / 1000);
+    thread_ = std::thread([this, period] {
+      std::unique_lock<std::mutex> lock(mutex_);
+      do {
+        Notify("WATCHDOG=1");
+      } while (!stop_cv_.wait_for(lock, period, [this] { return stop_; }));
+    });
+  }
+  ~Watchdog() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    stop_cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable stop_cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+// The command-line overrides, applied on start and again on every reload.
+struct Overrides {
+  std::string listen, plugin_dir, state_dir, log_level;
+};
+
+void ApplyOverrides(const Overrides& overrides, config::Config& config) {
+  if (!overrides.listen.empty()) config.listen = overrides.listen;
+  if (!overrides.plugin_dir.empty()) config.plugin_dir = overrides.plugin_dir;
+  if (!overrides.state_dir.empty()) config.state_dir = overrides.state_dir;
+  if (!overrides.log_level.empty()) config.log.level = overrides.log_level;
+}
+
+bool SameDevice(const DeviceSettings& a, const DeviceSettings& b) {
+  return a.driver == b.driver && a.address == b.address &&
+         a.username == b.username && a.password == b.password &&
+         a.options_json == b.options_json;
+}
+
+// SIGHUP: re-reads the configuration and applies what can change live
+// (devices, users, log level). All or nothing: a file that does not load,
+// or a device whose driver rejects it, leaves the running configuration
+// exactly as it was. Devices whose settings did not change are not touched,
+// so their connections and streams stay up.
+absl::Status Reload(const std::string& path, const Overrides& overrides,
+                    devices::DeviceManager& devices,
+                    security::Authenticator& users, config::Config& running) {
+  absl::StatusOr<config::Config> loaded = config::LoadConfig(path);
+  if (!loaded.ok()) return loaded.status();
+  config::Config next = std::move(loaded).value();
+  ApplyOverrides(overrides, next);
+  if (next.plugin_dir.empty()) next.plugin_dir = running.plugin_dir;
+  if (next.yang_dirs.empty()) next.yang_dirs = running.yang_dirs;
+
+  std::vector<std::string> restart_needed;
+  if (next.listen != running.listen) restart_needed.push_back("server.listen");
+  if (next.insecure != running.insecure) {
+    restart_needed.push_back("server.insecure");
+  }
+  if (next.tls.cert_file != running.tls.cert_file ||
+      next.tls.key_file != running.tls.key_file ||
+      next.tls.ca_file != running.tls.ca_file) {
+    restart_needed.push_back("server.tls");
+  }
+  if (next.ops.listen != running.ops.listen) {
+    restart_needed.push_back("ops.listen");
+  }
+  if (next.state_dir != running.state_dir) restart_needed.push_back("state_dir");
+  if (next.plugin_dir != running.plugin_dir) {
+    restart_needed.push_back("plugins.dir");
+  }
+  if (next.yang_dirs != running.yang_dirs) restart_needed.push_back("yang.dirs");
+  if (next.log.format != running.log.format) {
+    restart_needed.push_back("log.format");
+  }
+
+  std::map<std::string, const DeviceSettings*> wanted;
+  for (const DeviceSettings& device : next.devices) {
+    wanted[device.name] = &device;
+  }
+  std::vector<std::string> added, changed, removed;
+  // Undo log: applied steps are reverted if a later one fails.
+  std::vector<std::function<void()>> undo;
+  auto roll_back = [&undo] {
+    for (auto it = undo.rbegin(); it != undo.rend(); ++it) (*it)();
+  };
+  for (const DeviceSettings& device : next.devices) {
+    DeviceSettings current;
+    if (!devices.SettingsOf(device.name, &current)) {
+      if (absl::Status status = devices.Add(device); !status.ok()) {
+        roll_back();
+        return status;
+      }
+      added.push_back(device.name);
+      undo.push_back([&devices, name = device.name] {
+        (void)devices.Remove(name);
+      });
+    } else if (!SameDevice(current, device)) {
+      if (absl::Status status = devices.Replace(device); !status.ok()) {
+        roll_back();
+        return status;
+      }
+      changed.push_back(device.name);
+      undo.push_back([&devices, current] { (void)devices.Replace(current); });
+    }
+  }
+  // Removals last: they cannot fail, so nothing needs undoing after them.
+  for (const std::string& name : devices.Names()) {
+    if (!wanted.count(name)) {
+      (void)devices.Remove(name);
+      removed.push_back(name);
+    }
+  }
+  users.ReplaceUsers(next.users);
+  spdlog::set_level(spdlog::level::from_str(next.log.level));
+  spdlog::info(
+      "reloaded {}: devices added [{}], changed [{}], removed [{}]; {} "
+      "devices, {} users",
+      path, absl::StrJoin(added, ", "), absl::StrJoin(changed, ", "),
+      absl::StrJoin(removed, ", "), devices.size(), users.user_count());
+  if (!restart_needed.empty()) {
+    spdlog::warn("reload: {} changed; that takes effect only after a restart",
+                 absl::StrJoin(restart_needed, ", "));
+  }
+  // Keep what did not change live at its running value.
+  std::string listen = running.listen, ops_listen = running.ops.listen;
+  bool insecure = running.insecure;
+  config::TlsFiles tls = running.tls;
+  config::LogFormat format = running.log.format;
+  std::string state_dir = running.state_dir, plugin_dir = running.plugin_dir;
+  std::vector<std::string> yang_dirs = running.yang_dirs;
+  running = std::move(next);
+  running.listen = listen;
+  running.ops.listen = ops_listen;
+  running.insecure = insecure;
+  running.tls = tls;
+  running.log.format = format;
+  running.state_dir = state_dir;
+  running.plugin_dir = plugin_dir;
+  running.yang_dirs = yang_dirs;
+  return absl::OkStatus();
+}
+
+// Scrape-time metrics read from the device manager.
+void RegisterDeviceCollectors(ops::Registry& registry,
+                              devices::DeviceManager& devices) {
+  auto each = [&devices](auto&& emit) {
+    std::vector<ops::Sample> samples;
+    for (const std::string& name : devices.Names()) {
+      if (auto device = devices.Find(name)) emit(*device, samples);
+    }
+    return samples;
+  };
+  registry.SetCollector(
+      "southgate_device_up",
+      "1 when the device is connected, 0 otherwise, by device and driver",
+      ops::MetricType::kGauge, [each] {
+        return each([](devices::Device& device, auto& samples) {
+          samples.push_back(
+              {{{"device", device.name()}, {"driver", device.driver_name()}},
+               device.status().state == ConnectionState::kConnected ? 1.0
+                                                                     : 0.0});
+        });
+      });
+  registry.SetCollector(
+      "southgate_device_state",
+      "The device's connection state: 1 for the current state, by device "
+      "and state (disconnected, connecting, connected, error)",
+      ops::MetricType::kGauge, [each] {
+        return each([](devices::Device& device, auto& samples) {
+          ConnectionState now = device.status().state;
+          for (ConnectionState state :
+               {ConnectionState::kDisconnected, ConnectionState::kConnecting,
+                ConnectionState::kConnected, ConnectionState::kError}) {
+            samples.push_back({{{"device", device.name()},
+                                {"state", ConnectionStateName(state)}},
+                               now == state ? 1.0 : 0.0});
+          }
+        });
+      });
+  registry.SetCollector(
+      "southgate_device_reconnects_total",
+      "Times the driver re-established a lost connection, by device",
+      ops::MetricType::kCounter, [each] {
+        return each([](devices::Device& device, auto& samples) {
+          samples.push_back({{{"device", device.name()}},
+                             static_cast<double>(device.status().reconnects)});
+        });
+      });
 }
 
 }  // namespace
@@ -296,19 +509,91 @@ int main(int argc, char** argv) {
       config.insecure ? "PLAINTEXT" : "TLS", device_manager->size(),
       absl::StrJoin(device_manager->Names(), ", "), users.user_count());
 
+  // Operations endpoint: metrics and the probes. Ready once the config is
+  // loaded (it is, here), gNMI listens, and every device has had its first
+  // connection attempt; not ready again while draining on shutdown.
+  ops::Metrics& metrics = ops::Metrics::Default();
+  metrics.build_info.With({SOUTHGATE_VERSION}).Set(1);
+  RegisterDeviceCollectors(metrics.registry, *device_manager);
+  std::atomic<bool> draining{false};
+  auto readiness = [&draining, devices = device_manager.get()] {
+    if (draining) return ops::Readiness{false, "shutting down"};
+    if (!devices->FirstAttemptsDone()) {
+      return ops::Readiness{false, "devices: first connection attempts running"};
+    }
+    return ops::Readiness{true, ""};
+  };
+  metrics.registry.SetCollector(
+      "southgate_ready", "1 when /readyz answers 200", ops::MetricType::kGauge,
+      [readiness] {
+        return std::vector<ops::Sample>{{{}, readiness().ready ? 1.0 : 0.0}};
+      });
+  std::unique_ptr<ops::OpsServer> ops_server;
+  if (!config.ops.listen.empty()) {
+    auto ops_address = config::ParseListenAddress(config.ops.listen);
+    if (!ops_address.ok()) {
+      spdlog::critical("refusing to start: ops.listen: {}",
+                       std::string(ops_address.status().message()));
+      return 2;
+    }
+    auto started = ops::OpsServer::Start(ops_address->host, ops_address->port,
+                                         metrics.registry, readiness);
+    if (!started.ok()) {
+      spdlog::critical("refusing to start: {}",
+                       std::string(started.status().message()));
+      return 1;
+    }
+    ops_server = std::move(started).value();
+    spdlog::info("ops endpoint (/metrics /healthz /readyz) on {}:{}",
+                 ops_address->host, ops_server->port());
+  }
+  Overrides overrides{listen, plugin_dir, state_dir, log_level};
+  Notify("READY=1\nSTATUS=serving gNMI on " + config.listen);
+  Watchdog watchdog;
+
   for (;;) {
     int signal = 0;
     sigwait(&signals, &signal);
     if (signal == SIGHUP) {
-      spdlog::warn("SIGHUP: configuration reload is not supported yet");
+      Notify("RELOADING=1\nSTATUS=reloading " + config_path);
+      spdlog::info("SIGHUP: reloading {}", config_path);
+      absl::Status reloaded =
+          Reload(config_path, overrides, *device_manager, users, config);
+      if (reloaded.ok()) {
+        metrics.config_reloads.With({"success"}).Inc();
+      } else {
+        metrics.config_reloads.With({"failure"}).Inc();
+        spdlog::error(
+            "reload rejected, keeping the running configuration: {}",
+            std::string(reloaded.message()));
+      }
+      Notify("READY=1\nSTATUS=serving gNMI on " + config.listen);
       continue;
     }
     spdlog::info("{}: shutting down (grace {} ms)", strsignal(signal),
                  config.shutdown_grace.count());
     break;
   }
+  Notify("STOPPING=1");
+  // Drain: report not ready (HTTP and gRPC health) while still serving, so
+  // load balancers and Kubernetes stop sending new work before the port
+  // closes. Only worth waiting for when a probe endpoint exists.
+  draining = true;
+  if (auto* health = (*server)->health()) health->SetServingStatus(false);
+  if (ops_server) {
+    auto drain = std::min<std::chrono::milliseconds>(
+        config.shutdown_grace, std::chrono::milliseconds(1000));
+    spdlog::info("draining for {} ms", drain.count());
+    std::this_thread::sleep_for(drain);
+  }
   (*server)->Shutdown(config.shutdown_grace);
   spdlog::debug("gRPC server stopped");
+  if (ops_server) ops_server->Stop();
+  for (const char* name : {"southgate_device_up", "southgate_device_state",
+                           "southgate_device_reconnects_total",
+                           "southgate_ready"}) {
+    metrics.registry.RemoveCollector(name);
+  }
   work.Stop();
   device_manager.reset();
   spdlog::debug("devices closed");

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
+#include "ops/metrics.h"
 #include "spdlog/spdlog.h"
 
 namespace southgate::devices {
@@ -45,16 +46,80 @@ absl::Status DeviceManager::Add(const DeviceSettings& settings) {
           absl::StrCat("device '", settings.name, "' is configured twice"));
     }
   }
+  ASSIGN_OR_RETURN(auto device, Create(settings));
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!devices_.emplace(settings.name, device).second) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("device '", settings.name, "' is configured twice"));
+  }
+  LaunchLocked(device);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<Device>> DeviceManager::Create(
+    const DeviceSettings& settings) {
   auto driver = registry_.Create(settings, context_);
   if (!driver.ok()) {
     return absl::Status(driver.status().code(),
                         absl::StrCat("device '", settings.name,
                                      "': ", driver.status().message()));
   }
-  auto device = std::make_shared<Device>(settings, std::move(driver).value());
-  std::lock_guard<std::mutex> lock(mutex_);
-  devices_.emplace(settings.name, std::move(device));
+  return std::make_shared<Device>(settings, std::move(driver).value());
+}
+
+void DeviceManager::LaunchLocked(const std::shared_ptr<Device>& device) {
+  if (!started_ || stopping_) return;
+  device->connect_loop_running_ = true;
+  connectors_.emplace_back([this, device] { ConnectLoop(device); });
+}
+
+absl::Status DeviceManager::Remove(const std::string& name) {
+  std::shared_ptr<Device> device;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = devices_.find(name);
+    if (it == devices_.end()) {
+      return absl::NotFoundError(absl::StrCat("no device '", name, "'"));
+    }
+    device = std::move(it->second);
+    devices_.erase(it);
+    device->removed_ = true;
+    // A connect loop still retrying closes the driver itself when it sees
+    // removed_; closing it here could race with its Connect().
+    if (device->connect_loop_running_) device.reset();
+  }
+  changed_.notify_all();
+  if (device) device->driver().Close();
+  spdlog::info("device {}: removed", name);
   return absl::OkStatus();
+}
+
+absl::Status DeviceManager::Replace(const DeviceSettings& settings) {
+  // Create first: a driver rejecting the new options leaves the old device.
+  ASSIGN_OR_RETURN(auto replacement, Create(settings));
+  RETURN_IF_ERROR(Remove(settings.name));
+  std::lock_guard<std::mutex> lock(mutex_);
+  devices_[settings.name] = replacement;
+  LaunchLocked(replacement);
+  return absl::OkStatus();
+}
+
+bool DeviceManager::SettingsOf(const std::string& name,
+                               DeviceSettings* settings) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = devices_.find(name);
+  if (it == devices_.end()) return false;
+  *settings = it->second->settings();
+  return true;
+}
+
+bool DeviceManager::FirstAttemptsDone() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!started_) return false;
+  for (const auto& [name, device] : devices_) {
+    if (!device->attempted_) return false;
+  }
+  return true;
 }
 
 absl::Status DeviceManager::AddInternal(const std::string& name,
@@ -81,24 +146,46 @@ std::shared_ptr<Device> DeviceManager::internal_device() const {
 
 void DeviceManager::Start() {
   std::lock_guard<std::mutex> lock(mutex_);
-  for (auto& [name, device] : devices_) {
-    connectors_.emplace_back(
-        [this, device = device] { ConnectLoop(device); });
-  }
+  if (started_) return;
+  started_ = true;
+  for (auto& [name, device] : devices_) LaunchLocked(device);
 }
 
 void DeviceManager::ConnectLoop(std::shared_ptr<Device> device) {
   std::mt19937_64 random(std::hash<std::string>{}(device->name()));
   auto delay = backoff_.initial;
+  ops::Metrics& metrics = ops::Metrics::Default();
+  ops::Counter& connected_ok =
+      metrics.device_connect_attempts.With({device->name(), "ok"});
+  ops::Counter& connect_failed =
+      metrics.device_connect_attempts.With({device->name(), "error"});
   for (uint64_t attempt = 1;; ++attempt) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (stopping_) return;
+      if (stopping_ || device->removed_) {
+        device->connect_loop_running_ = false;
+        // Removed by a reload while retrying: this thread is the only one
+        // that may be inside the driver, so it closes it.
+        if (device->removed_) device->driver().Close();
+        return;
+      }
     }
     absl::Status status = device->driver().Connect();
+    device->attempted_ = true;
+    (status.ok() ? connected_ok : connect_failed).Inc();
     if (status.ok()) {
       device->MarkConnected();
-      { std::lock_guard<std::mutex> lock(mutex_); }  // no lost wake-up
+      bool removed = false;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);  // also: no lost wake-up
+        device->connect_loop_running_ = false;
+        removed = device->removed_;
+      }
+      if (removed) {
+        device->driver().Close();
+        changed_.notify_all();
+        return;
+      }
       spdlog::info("device {}: connected (driver {}, {} models)",
                    device->name(), device->driver_name(),
                    device->driver().Models().size());
@@ -112,7 +199,12 @@ void DeviceManager::ConnectLoop(std::shared_ptr<Device> device) {
     spdlog::warn("device {}: connect attempt {} failed: {}; retrying in {} ms",
                  device->name(), attempt, std::string(status.message()), wait.count());
     std::unique_lock<std::mutex> lock(mutex_);
-    if (changed_.wait_for(lock, wait, [this] { return stopping_; })) return;
+    changed_.notify_all();  // attempted_ changed: readiness waiters
+    if (changed_.wait_for(lock, wait, [this, &device] {
+          return stopping_ || device->removed_;
+        })) {
+      continue;  // the top of the loop ends it
+    }
     delay = std::min(backoff_.max,
                      std::chrono::milliseconds(static_cast<int64_t>(
                          delay.count() * backoff_.multiplier)));

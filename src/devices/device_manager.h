@@ -35,11 +35,18 @@ class Device {
  private:
   friend class DeviceManager;
   void MarkConnected();
+  const DeviceSettings& settings() const { return settings_; }
 
   DeviceSettings settings_;
   std::unique_ptr<Driver> driver_;
   mutable std::mutex mutex_;
   std::shared_ptr<const schema::GnmiTranslator> translator_;
+  // Guarded by DeviceManager::mutex_: a live reload removed the device;
+  // its connect loop is still running (and will close the driver).
+  bool removed_ = false;
+  bool connect_loop_running_ = false;
+  // The first connection attempt has finished (either way): readiness.
+  std::atomic<bool> attempted_{false};
 };
 
 struct BackoffPolicy {
@@ -64,6 +71,21 @@ class DeviceManager {
   absl::Status AddInternal(const std::string& name,
                            std::unique_ptr<Driver> driver);
   std::shared_ptr<Device> internal_device() const;
+  // Live reload: takes the device out of the inventory and closes its
+  // driver (after its connect loop, if still retrying, has stopped).
+  // Requests already holding the Device fail with the driver's error.
+  // NOT_FOUND for an unknown name.
+  absl::Status Remove(const std::string& name);
+  // Live reload: a device whose settings changed is closed and recreated
+  // (connecting in the background once started). The old device stays if
+  // the new settings are rejected by the driver.
+  absl::Status Replace(const DeviceSettings& settings);
+  // The settings a device runs with (credentials included: never log them);
+  // false for an unknown name.
+  bool SettingsOf(const std::string& name, DeviceSettings* settings) const;
+  // True once every device has made its first connection attempt, whatever
+  // the outcome: the daemon is then "managing" them (readiness).
+  bool FirstAttemptsDone() const;
   // Connects every device in the background, retrying with backoff.
   void Start();
   void Shutdown();
@@ -78,6 +100,11 @@ class DeviceManager {
 
  private:
   void ConnectLoop(std::shared_ptr<Device> device);
+  // Creates the device and its driver; the caller inserts it.
+  absl::StatusOr<std::shared_ptr<Device>> Create(
+      const DeviceSettings& settings);
+  // With mutex_ held: starts the device's connect loop if Start() ran.
+  void LaunchLocked(const std::shared_ptr<Device>& device);
 
   drivers::DriverRegistry& registry_;
   DriverContext context_;
@@ -85,6 +112,7 @@ class DeviceManager {
   mutable std::mutex mutex_;
   mutable std::condition_variable changed_;
   bool stopping_ = false;
+  bool started_ = false;
   std::map<std::string, std::shared_ptr<Device>> devices_;
   std::shared_ptr<Device> internal_;
   std::vector<std::thread> connectors_;

@@ -7,9 +7,22 @@
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
 #include "common/time.h"
+#include "ops/metrics.h"
 #include "schema/data_tree.h"
 
 namespace southgate::northbound {
+
+// Driver call latency for southgate_device_rpc_duration_seconds. The label
+// lookup takes a mutex; it is negligible next to a device round trip.
+static void ObserveDeviceRpc(const std::string& device, const char* operation,
+                             const absl::Status& status,
+                             std::chrono::steady_clock::time_point start) {
+  ops::Metrics::Default()
+      .device_rpc_seconds
+      .With({device, operation,
+             status.ok() ? "ok" : ops::GrpcCodeName(static_cast<int>(status.code()))})
+      .ObserveSince(start);
+}
 namespace {
 
 absl::StatusOr<DataType> ToDataType(gnmi::GetRequest::DataType type) {
@@ -183,7 +196,10 @@ absl::StatusOr<gnmi::GetResponse> GnmiHandler::Get(
     resolved.push_back(std::move(one));
   }
 
-  ASSIGN_OR_RETURN(std::string document, device->driver().Get(xpaths, type));
+  auto driver_started = std::chrono::steady_clock::now();
+  absl::StatusOr<std::string> fetched = device->driver().Get(xpaths, type);
+  ObserveDeviceRpc(device->name(), "get", fetched.status(), driver_started);
+  ASSIGN_OR_RETURN(std::string document, std::move(fetched));
   ASSIGN_OR_RETURN(schema::DataTree tree,
                    schema::DataTree::ParseJsonIetf(
                        translator->context(), document,
@@ -261,7 +277,9 @@ absl::StatusOr<gnmi::SetResponse> GnmiHandler::Set(
         "SetRequest has no delete, replace, update or union_replace");
   }
 
+  auto driver_started = std::chrono::steady_clock::now();
   absl::Status applied = device->driver().Set(transaction);
+  ObserveDeviceRpc(device->name(), "set", applied, driver_started);
   if (!applied.ok()) {
     return absl::AbortedError(absl::StrCat(
         "Set on target '", device->name(),

@@ -1,6 +1,7 @@
 #include "northbound/gnmi_service.h"
 
 #include "absl/strings/str_cat.h"
+#include "ops/metrics.h"
 #include "spdlog/spdlog.h"
 
 namespace southgate::northbound {
@@ -26,6 +27,26 @@ Credentials CredentialsOf(grpc::CallbackServerContext* context) {
   return credentials;
 }
 
+// Per-method recorders, created once: the label lookups stay off the hot
+// path.
+ops::RpcRecorder& RecorderFor(std::string_view method) {
+  static auto* capabilities =
+      new ops::RpcRecorder(ops::Metrics::Default(), "Capabilities");
+  static auto* get = new ops::RpcRecorder(ops::Metrics::Default(), "Get");
+  static auto* set = new ops::RpcRecorder(ops::Metrics::Default(), "Set");
+  if (method == "Get") return *get;
+  if (method == "Set") return *set;
+  return *capabilities;
+}
+
+// Every unary answer goes through here so that none escapes the metrics.
+void Finish(grpc::ServerUnaryReactor* reactor, ops::RpcRecorder* rpc,
+            std::chrono::steady_clock::time_point start,
+            const grpc::Status& status) {
+  rpc->Record(status.error_code(), start);
+  reactor->Finish(status);
+}
+
 }  // namespace
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
@@ -43,13 +64,16 @@ grpc::ServerUnaryReactor* GnmiService::Serve(
     grpc::CallbackServerContext* context, Access access, const char* method,
     Response* response, std::function<absl::StatusOr<Response>()> handle) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const auto start = std::chrono::steady_clock::now();
+  ops::RpcRecorder* rpc = &RecorderFor(method);
   Credentials credentials = CredentialsOf(context);
-  bool posted = work_.Post([this, reactor, response, access, method,
+  bool posted = work_.Post([this, reactor, response, access, method, start, rpc,
                             credentials = std::move(credentials),
                             handle = std::move(handle)] {
     if (credentials.username.empty()) {
       spdlog::info("{} from {}: no credentials", method, credentials.peer);
-      reactor->Finish(grpc::Status(
+      ops::Metrics::Default().auth_failures.With({"no_credentials"}).Inc();
+      Finish(reactor, rpc, start, grpc::Status(
           grpc::StatusCode::UNAUTHENTICATED,
           "username and password metadata are required"));
       return;
@@ -59,13 +83,15 @@ grpc::ServerUnaryReactor* GnmiService::Serve(
     if (!identity.ok()) {
       spdlog::warn("{} from {}: authentication failed for user '{}'", method,
                    credentials.peer, credentials.username);
-      reactor->Finish(ToGrpcStatus(identity.status()));
+      ops::Metrics::Default().auth_failures.With({"invalid_credentials"}).Inc();
+      Finish(reactor, rpc, start, ToGrpcStatus(identity.status()));
       return;
     }
     if (access == Access::kWrite && !security::MayWrite(*identity)) {
       spdlog::warn("{} from {}: user '{}' may not write", method,
                    credentials.peer, credentials.username);
-      reactor->Finish(grpc::Status(
+      ops::Metrics::Default().auth_failures.With({"permission_denied"}).Inc();
+      Finish(reactor, rpc, start, grpc::Status(
           grpc::StatusCode::PERMISSION_DENIED,
           absl::StrCat("user '", credentials.username, "' is ",
                        security::RoleName(identity->role),
@@ -76,14 +102,15 @@ grpc::ServerUnaryReactor* GnmiService::Serve(
     if (!result.ok()) {
       spdlog::info("{} by {} from {}: {}", method, credentials.username,
                    credentials.peer, result.status().ToString());
-      reactor->Finish(ToGrpcStatus(result.status()));
+      Finish(reactor, rpc, start, ToGrpcStatus(result.status()));
       return;
     }
     *response = std::move(result).value();
-    reactor->Finish(grpc::Status::OK);
+    Finish(reactor, rpc, start, grpc::Status::OK);
   });
   if (!posted) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+    ops::Metrics::Default().rate_limited.With({method}).Inc();
+    Finish(reactor, rpc, start, grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                  "server busy: too many requests in flight"));
   }
   return reactor;

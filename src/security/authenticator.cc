@@ -1,5 +1,6 @@
 #include "security/authenticator.h"
 
+#include <optional>
 #include <utility>
 
 #include "absl/base/call_once.h"
@@ -32,10 +33,7 @@ Authenticator::Authenticator(std::vector<UserEntry> users)
 
 Authenticator::Authenticator(std::vector<UserEntry> users, Options options)
     : options_(options) {
-  for (auto& user : users) {
-    std::string name = user.name;
-    users_.emplace(std::move(name), std::move(user));
-  }
+  ReplaceUsers(std::move(users));
   auto salt = RandomBytes(32);
   // RAND_bytes failing means no usable randomness at all; fall back to a
   // disabled cache rather than a predictable key.
@@ -77,23 +75,30 @@ absl::StatusOr<Identity> Authenticator::Authenticate(
     }
   }
 
-  auto user = users_.find(std::string(username));
+  std::optional<UserEntry> found;
+  uint64_t generation = 0;
   {
     absl::MutexLock lock(&mu_);
     ++verifications_;
+    generation = generation_;
+    // A copy: a reload may replace the map while argon2 runs unlocked.
+    auto it = users_.find(std::string(username));
+    if (it != users_.end()) found = it->second;
   }
-  if (user == users_.end()) {
+  const std::optional<UserEntry>& user = found;
+  if (!user) {
     // Same cost as a real check, result ignored.
     (void)VerifyPassword(password, DummyHash());
     return absl::UnauthenticatedError(kInvalidCredentials);
   }
-  if (!VerifyPassword(password, user->second.password_hash)) {
+  if (!VerifyPassword(password, user->password_hash)) {
     return absl::UnauthenticatedError(kInvalidCredentials);
   }
-  Identity identity{user->second.name, user->second.role};
+  Identity identity{user->name, user->role};
 
   if (cache_enabled) {
     absl::MutexLock lock(&mu_);
+    if (generation != generation_) return identity;
     absl::Time now = absl::Now();
     if (cache_.size() >= options_.cache_capacity) {
       for (auto it = cache_.begin(); it != cache_.end();) {
@@ -110,6 +115,23 @@ absl::StatusOr<Identity> Authenticator::Authenticate(
     cache_[key] = CacheEntry{identity, now + options_.cache_ttl};
   }
   return identity;
+}
+
+size_t Authenticator::user_count() const {
+  absl::MutexLock lock(&mu_);
+  return users_.size();
+}
+
+void Authenticator::ReplaceUsers(std::vector<UserEntry> users) {
+  std::unordered_map<std::string, UserEntry> map;
+  for (auto& user : users) {
+    std::string name = user.name;
+    map.emplace(std::move(name), std::move(user));  // first one wins
+  }
+  absl::MutexLock lock(&mu_);
+  users_ = std::move(map);
+  cache_.clear();
+  ++generation_;
 }
 
 uint64_t Authenticator::cache_hits() const {

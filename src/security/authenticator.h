@@ -51,7 +51,11 @@ class Authenticator {
   absl::StatusOr<Identity> Authenticate(std::string_view username,
                                         std::string_view password);
 
-  size_t user_count() const { return users_.size(); }
+  size_t user_count() const;
+  // Live reload: the new user list replaces the old one at once, and the
+  // verification cache is emptied so a removed user or changed password
+  // stops working immediately.
+  void ReplaceUsers(std::vector<UserEntry> users);
   // Statistics, for tests and metrics.
   uint64_t cache_hits() const;
   uint64_t verifications() const;
@@ -66,7 +70,7 @@ class Authenticator {
   const std::string& DummyHash();
 
   const Options options_;
-  std::unordered_map<std::string, UserEntry> users_;
+  std::unordered_map<std::string, UserEntry> users_ ABSL_GUARDED_BY(mu_);
   std::string process_salt_;
 
   absl::once_flag dummy_once_;
@@ -76,6 +80,9 @@ class Authenticator {
   std::unordered_map<std::string, CacheEntry> cache_ ABSL_GUARDED_BY(mu_);
   uint64_t cache_hits_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t verifications_ ABSL_GUARDED_BY(mu_) = 0;
+  // Bumped by ReplaceUsers: a verification that started against the old
+  // list does not fill the cache.
+  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace southgate::security

@@ -415,3 +415,23 @@ TEST(ExampleConfigTest, LabYamlLoads) {
 
 }  // namespace
 }  // namespace southgate::config
+
+TEST(OpsConfigTest, ListenParsedAndValidated) {
+  auto enabled = ParseConfig("ops:\n  listen: 127.0.0.1:9340\n", "<inline>", "/");
+  ASSERT_TRUE(enabled.ok()) << enabled.status();
+  EXPECT_EQ(enabled->ops.listen, "127.0.0.1:9340");
+  auto absent = ParseConfig("", "<inline>", "/");
+  ASSERT_TRUE(absent.ok());
+  EXPECT_EQ(absent->ops.listen, "");  // disabled by default
+  auto empty = ParseConfig("ops:\n  listen: \"\"\n", "<inline>", "/");
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(empty->ops.listen, "");
+  auto bad = ParseConfig("ops:\n  listen: ::1:9340\n", "<inline>", "/");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()),
+              HasSubstr("<inline>:2: ops.listen:"));
+  auto unknown = ParseConfig("ops:\n  port: 9340\n", "<inline>", "/");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_THAT(std::string(unknown.status().message()),
+              HasSubstr("ops.port: unknown key"));
+}

@@ -58,20 +58,22 @@ std::string ReadFile(const std::string& path) {
 }  // namespace
 
 DaemonProcess::DaemonProcess(const std::string& config_yaml,
-                             const std::vector<std::string>& extra_args) {
+                             const std::vector<std::string>& extra_args,
+                             const std::string& binary) {
   char pattern[] = "/tmp/southgate-e2e-XXXXXX";
   dir_ = mkdtemp(pattern);
   port_ = FreeLoopbackPort();
-  std::string config =
-      absl::StrReplaceAll(config_yaml, {{"{PORT}", std::to_string(port_)},
-                                        {"{DIR}", dir_},
-                                        {"{SOURCE}", SOUTHGATE_SOURCE_DIR},
-                                        {"{USERS}", TestUsersYaml()}});
+  do {
+    ops_port_ = FreeLoopbackPort();
+  } while (ops_port_ == port_);
+  RewriteConfig(config_yaml);
   const std::string config_path = dir_ + "/southgate.yaml";
-  std::ofstream(config_path) << config;
 
-  std::vector<std::string> args = {SOUTHGATED_BINARY, "--config", config_path,
-                                   "--plugin-dir", SOUTHGATE_PLUGIN_DIR};
+  std::vector<std::string> args = {binary.empty() ? SOUTHGATED_BINARY : binary,
+                                   "--config", config_path};
+  if (binary.empty()) {
+    args.insert(args.end(), {"--plugin-dir", SOUTHGATE_PLUGIN_DIR});
+  }
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   pid_ = fork();
   if (pid_ == 0) {
@@ -85,6 +87,23 @@ DaemonProcess::DaemonProcess(const std::string& config_yaml,
     execv(argv[0], argv.data());
     _exit(127);
   }
+}
+
+void DaemonProcess::RewriteConfig(const std::string& config_yaml) {
+  std::string config =
+      absl::StrReplaceAll(config_yaml, {{"{PORT}", std::to_string(port_)},
+                                        {"{OPS_PORT}", std::to_string(ops_port_)},
+                                        {"{DIR}", dir_},
+                                        {"{SOURCE}", SOUTHGATE_SOURCE_DIR},
+                                        {"{USERS}", TestUsersYaml()}});
+  // Written aside and renamed: a reload never reads half a file.
+  const std::string config_path = dir_ + "/southgate.yaml";
+  std::ofstream(config_path + ".new") << config;
+  std::filesystem::rename(config_path + ".new", config_path);
+}
+
+void DaemonProcess::Signal(int signal) {
+  if (pid_ > 0) kill(pid_, signal);
 }
 
 DaemonProcess::~DaemonProcess() {

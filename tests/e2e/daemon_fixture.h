@@ -24,8 +24,12 @@ class DaemonProcess {
   // Creates a scratch folder, writes `config_yaml` into it as
   // southgate.yaml (the text may use {PORT}, {DIR}, {SOURCE} and {USERS}
   // placeholders) and starts southgated with it.
+  // {OPS_PORT} is a second free port, for ops.listen. A non-empty `binary`
+  // runs that southgated (e.g. an installed one) without --plugin-dir, so
+  // the configuration alone decides where plugins come from.
   explicit DaemonProcess(const std::string& config_yaml,
-                         const std::vector<std::string>& extra_args = {});
+                         const std::vector<std::string>& extra_args = {},
+                         const std::string& binary = "");
   ~DaemonProcess();
 
   // Waits until the gNMI port answers over TLS (or plaintext when
@@ -42,11 +46,17 @@ class DaemonProcess {
   std::string Log() const;
   const std::string& dir() const { return dir_; }
   int port() const { return port_; }
+  int ops_port() const { return ops_port_; }
+  // Sends `signal` (e.g. SIGHUP) without waiting.
+  void Signal(int signal);
+  // Rewrites southgate.yaml (same placeholders as the constructor).
+  void RewriteConfig(const std::string& config_yaml);
   std::string address() const;
 
  private:
   std::string dir_;
   int port_ = 0;
+  int ops_port_ = 0;
   pid_t pid_ = -1;
   int exit_status_ = -3;
 };
