@@ -15,6 +15,8 @@ packages=(
   libyuma-base
   # tests
   libgtest-dev libgmock-dev openssl
+  # benchmarks (bench/): jemalloc for the load client and ceiling server
+  libjemalloc-dev
   # ops tests: a real Prometheus scrapes the daemon
   prometheus
 )

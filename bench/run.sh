@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Builds southgated, the sim plugin and the benchmarks (Release) and runs the
+# issue 3 benchmarks, appending each result table to docs/performance.md.
+#   bench/run.sh                 all three benchmarks
+#   bench/run.sh throughput      one of: throughput latency memory
+# Extra arguments after the name go to that benchmark, e.g.
+#   bench/run.sh throughput --window 10 --daemon-env LD_PRELOAD=...
+# BUILD_DIR (default build-bench) picks the build folder.
+# Loopback only; every benchmark bounds its own waits.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$root/build-bench}
+which=${1:-all}
+shift || true
+
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release \
+  -DSOUTHGATE_BUILD_BENCH=ON -DSOUTHGATE_BUILD_TESTS=OFF >/dev/null
+cmake --build "$build" -j"$(nproc)" --target southgated southgate_driver_sim \
+  ceiling_server subscribe_bench latency_bench memory_bench
+
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) (nproc $(nproc))"
+run() {
+  echo "== $*"
+  "$build/bin/$@"
+}
+case "$which" in
+  all)
+    run subscribe_bench
+    run latency_bench
+    run memory_bench
+    ;;
+  throughput) run subscribe_bench "$@" ;;
+  latency) run latency_bench "$@" ;;
+  memory) run memory_bench "$@" ;;
+  *) echo "unknown benchmark '$which' (throughput, latency, memory)" >&2; exit 2 ;;
+esac
