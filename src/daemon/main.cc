@@ -35,6 +35,8 @@
 #include "security/authenticator.h"
 #include "security/passwords.h"
 #include "security/tls.h"
+#include "telemetry/hub.h"
+#include "telemetry/timer_service.h"
 #include "spdlog/pattern_formatter.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
@@ -461,6 +463,16 @@ int main(int argc, char** argv) {
         }
         return rows;
       });
+  // Subscribe's shared driver subscriptions and leaf caches; ended before
+  // the devices are.
+  auto timers = std::make_unique<telemetry::TimerService>();
+  auto hub = std::make_unique<telemetry::Hub>();
+  self_driver->SetTelemetrySource([hub = hub.get()] {
+    telemetry::TelemetryStats stats = hub->Stats();
+    return devices::TelemetryCounters{
+        stats.upstream_subscriptions, stats.client_streams,
+        stats.cached_leaves, stats.slow_clients_cut};
+  });
   if (auto status = device_manager->AddInternal(devices::kSelfTargetName,
                                                 std::move(self_driver));
       !status.ok()) {
@@ -497,6 +509,14 @@ int main(int argc, char** argv) {
   WorkQueue work(std::max(4u, 2 * std::thread::hardware_concurrency()), 4096);
   northbound::GnmiHandler handler(*device_manager);
   northbound::GnmiService gnmi_service(handler, users, work);
+  northbound::SubscribeContext subscribe;
+  subscribe.handler = &handler;
+  subscribe.devices = device_manager.get();
+  subscribe.users = &users;
+  subscribe.work = &work;
+  subscribe.hub = hub.get();
+  subscribe.timers = timers.get();
+  gnmi_service.EnableSubscribe(subscribe);
   auto server = northbound::Server::Start(server_options, {&gnmi_service});
   if (!server.ok()) {
     spdlog::critical("refusing to start: {}", std::string(server.status().message()));
@@ -595,6 +615,8 @@ int main(int argc, char** argv) {
     metrics.registry.RemoveCollector(name);
   }
   work.Stop();
+  timers->Stop();
+  hub.reset();
   device_manager.reset();
   spdlog::debug("devices closed");
   spdlog::info("stopped");

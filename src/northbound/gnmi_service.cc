@@ -143,15 +143,16 @@ grpc::ServerUnaryReactor* GnmiService::Set(grpc::CallbackServerContext* context,
 
 namespace {
 
-// Until the Subscribe issue lands: a clear UNIMPLEMENTED, per the spec's
-// allowance, rather than a stream that never answers.
+// Without a telemetry hub (EnableSubscribe not called): a clear
+// UNIMPLEMENTED, per the spec's allowance, rather than a stream that never
+// answers.
 class UnimplementedSubscribe final
     : public grpc::ServerBidiReactor<gnmi::SubscribeRequest,
                                      gnmi::SubscribeResponse> {
  public:
   UnimplementedSubscribe() {
     Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                        "Subscribe is not implemented yet"));
+                        "Subscribe is not enabled on this server"));
   }
   void OnDone() override { delete this; }
 };
@@ -159,8 +160,9 @@ class UnimplementedSubscribe final
 }  // namespace
 
 grpc::ServerBidiReactor<gnmi::SubscribeRequest, gnmi::SubscribeResponse>*
-GnmiService::Subscribe(grpc::CallbackServerContext* /*context*/) {
-  return new UnimplementedSubscribe();
+GnmiService::Subscribe(grpc::CallbackServerContext* context) {
+  if (subscribe_.hub == nullptr) return new UnimplementedSubscribe();
+  return NewSubscribeReactor(context, subscribe_);
 }
 
 }  // namespace southgate::northbound

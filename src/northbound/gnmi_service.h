@@ -9,6 +9,7 @@
 #include "common/work_queue.h"
 #include "github.com/openconfig/gnmi/proto/gnmi/gnmi.grpc.pb.h"
 #include "northbound/gnmi_handler.h"
+#include "northbound/subscribe_reactor.h"
 #include "security/authenticator.h"
 
 namespace southgate::northbound {
@@ -31,6 +32,11 @@ class GnmiService final : public gnmi::gNMI::CallbackService {
   grpc::ServerBidiReactor<gnmi::SubscribeRequest, gnmi::SubscribeResponse>*
   Subscribe(grpc::CallbackServerContext* context) override;
 
+  // Subscribe answers UNIMPLEMENTED until this is called (before serving).
+  void EnableSubscribe(const SubscribeContext& subscribe) {
+    subscribe_ = subscribe;
+  }
+
  private:
   enum class Access { kRead, kWrite };
   template <typename Response>
@@ -42,6 +48,7 @@ class GnmiService final : public gnmi::gNMI::CallbackService {
   GnmiHandler& handler_;
   security::Authenticator& users_;
   WorkQueue& work_;
+  SubscribeContext subscribe_;
 };
 
 grpc::Status ToGrpcStatus(const absl::Status& status);

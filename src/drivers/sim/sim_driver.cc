@@ -108,7 +108,97 @@ class SubscriptionState {
   bool ended = false;
   std::shared_ptr<NotificationSink> sink;
   std::vector<SpecState> specs;
+  // Which generated leaves the ON_CHANGE/TARGET_DEFINED specs cover (empty:
+  // none); fixed at Subscribe.
+  std::vector<bool> generated_cover;
 };
+
+namespace {
+
+// One step of a data path: local name and key predicates.
+struct Step {
+  std::string name;  // without module prefix; "*" matches any
+  std::vector<std::pair<std::string, std::string>> keys;
+  bool descendant = false;  // preceded by "//"
+};
+
+std::vector<Step> ParseSteps(const std::string& xpath) {
+  std::vector<Step> steps;
+  size_t i = 0;
+  const size_t n = xpath.size();
+  while (i < n) {
+    if (xpath[i] != '/') break;
+    Step step;
+    ++i;
+    if (i < n && xpath[i] == '/') {
+      step.descendant = true;
+      ++i;
+    }
+    size_t start = i;
+    while (i < n && xpath[i] != '/' && xpath[i] != '[') ++i;
+    step.name = xpath.substr(start, i - start);
+    if (auto colon = step.name.find(':'); colon != std::string::npos) {
+      step.name = step.name.substr(colon + 1);
+    }
+    while (i < n && xpath[i] == '[') {
+      size_t close = i + 1;
+      char quote = 0;
+      while (close < n && (quote || xpath[close] != ']')) {
+        if (quote && xpath[close] == quote) {
+          quote = 0;
+        } else if (!quote && (xpath[close] == '\'' || xpath[close] == '"')) {
+          quote = xpath[close];
+        }
+        ++close;
+      }
+      std::string predicate = xpath.substr(i + 1, close - i - 1);
+      auto eq = predicate.find('=');
+      if (eq != std::string::npos) {
+        std::string key = predicate.substr(0, eq);
+        std::string value = predicate.substr(eq + 1);
+        if (value.size() >= 2 && (value[0] == '\'' || value[0] == '"')) {
+          value = value.substr(1, value.size() - 2);
+        }
+        if (auto colon = key.find(':'); colon != std::string::npos) {
+          key = key.substr(colon + 1);
+        }
+        step.keys.emplace_back(std::move(key), std::move(value));
+      }
+      i = close + 1;
+    }
+    if (!step.name.empty()) steps.push_back(std::move(step));
+  }
+  return steps;
+}
+
+bool StepMatches(const Step& spec, const Step& leaf) {
+  if (spec.name != "*" && spec.name != leaf.name) return false;
+  for (const auto& [key, value] : spec.keys) {
+    if (value == "*") continue;
+    auto it = std::find_if(leaf.keys.begin(), leaf.keys.end(),
+                           [&](const auto& kv) { return kv.first == key; });
+    if (it == leaf.keys.end() || it->second != value) return false;
+  }
+  return true;
+}
+
+// Whether the subtree a subscription path names contains `leaf`.
+bool Covers(const std::vector<Step>& spec, size_t s,
+            const std::vector<Step>& leaf, size_t l) {
+  if (s == spec.size()) return true;
+  if (l == leaf.size()) return false;
+  if (spec[s].descendant) {
+    for (size_t k = l; k < leaf.size(); ++k) {
+      if (StepMatches(spec[s], leaf[k]) && Covers(spec, s + 1, leaf, k + 1)) {
+        return true;
+      }
+    }
+    return false;
+  }
+  return StepMatches(spec[s], leaf[l]) && Covers(spec, s + 1, leaf, l + 1);
+}
+
+}  // namespace
 
 struct SubscriberList {
   std::mutex mutex;
@@ -264,10 +354,41 @@ absl::Status SimDriver::Connect() {
                            Rfc3339(boot_time_));
     }
   }
+  if (options_.change_rate > 0) {
+    std::unique_lock lock(tree_mutex_);
+    if (generated_.empty()) {
+      const bool ietf = has_ietf_interfaces_;
+      if (ietf || has_oc_interfaces_) {
+        static const char* const kIetf[] = {"in-octets", "in-unicast-pkts",
+                                            "out-octets", "out-unicast-pkts"};
+        static const char* const kOc[] = {"in-octets", "in-pkts", "out-octets",
+                                          "out-pkts"};
+        for (int64_t i = 0; i < options_.change_leaves; ++i) {
+          generated_.push_back(
+              ietf
+                  ? absl::StrCat(
+                        "/ietf-interfaces:interfaces-state/interface[name='gen",
+                        i / 4, "']/statistics/", kIetf[i % 4])
+                  : absl::StrCat(
+                        "/openconfig-interfaces:interfaces/interface[name='gen",
+                        i / 4, "']/state/counters/", kOc[i % 4]));
+        }
+        generated_values_.assign(generated_.size(), 0);
+      } else {
+        spdlog::warn(
+            "sim device '{}': change_rate needs ietf-interfaces or "
+            "openconfig-interfaces; no changes generated",
+            settings_.name);
+      }
+    }
+  }
   {
     std::lock_guard lock(thread_mutex_);
     stop_ = false;
     thread_ = std::thread([this] { Run(); });
+    if (options_.change_rate > 0 && !generated_.empty()) {
+      generator_ = std::thread([this] { GenerateLoop(); });
+    }
   }
   {
     std::lock_guard lock(status_mutex_);
@@ -281,13 +402,16 @@ absl::Status SimDriver::Connect() {
 
 void SimDriver::Close() {
   std::thread thread;
+  std::thread generator;
   {
     std::lock_guard lock(thread_mutex_);
     stop_ = true;
     thread = std::move(thread_);
+    generator = std::move(generator_);
   }
   wake_.notify_all();
   if (thread.joinable()) thread.join();
+  if (generator.joinable()) generator.join();
 
   {
     std::unique_lock lock(tree_mutex_);
@@ -411,6 +535,30 @@ absl::StatusOr<std::unique_ptr<Subscription>> SimDriver::Subscribe(
                           absl::StrCat("subscription path ", spec.spec.xpath));
         }
         Diff(spec, *leaves, /*full=*/true, initial);
+      }
+      if (!generated_.empty()) {
+        std::vector<std::vector<Step>> covering;
+        for (const SpecState& spec : state->specs) {
+          if (spec.spec.mode == SubscriptionMode::kSample) continue;
+          covering.push_back(ParseSteps(spec.spec.xpath));
+        }
+        if (!covering.empty()) {
+          state->generated_cover.assign(generated_.size(), false);
+          for (size_t i = 0; i < generated_.size(); ++i) {
+            const std::vector<Step> leaf = ParseSteps(generated_[i]);
+            for (const auto& spec : covering) {
+              if (Covers(spec, 0, leaf, 0)) {
+                state->generated_cover[i] = true;
+                break;
+              }
+            }
+          }
+          if (std::find(state->generated_cover.begin(),
+                        state->generated_cover.end(),
+                        true) == state->generated_cover.end()) {
+            state->generated_cover.clear();
+          }
+        }
       }
     }
     subscribers_->Add(state);
@@ -571,6 +719,66 @@ void SimDriver::EvolveLocked() {
         absl::StrCat(std::chrono::duration_cast<std::chrono::nanoseconds>(
                          now - boot_time_)
                          .count()));
+  }
+}
+
+void SimDriver::GenerateLoop() {
+  const size_t leaves = generated_.size();
+  const int64_t rate = options_.change_rate;
+  const size_t batch = static_cast<size_t>(options_.change_batch);
+  const auto start = SteadyClock::now();
+  int64_t emitted = 0;
+  size_t cursor = 0;
+  std::vector<size_t> changed;
+  std::unique_lock lock(thread_mutex_);
+  while (!stop_) {
+    wake_.wait_for(lock, std::chrono::milliseconds(1),
+                   [this] { return stop_; });
+    if (stop_) break;
+    lock.unlock();
+    const double elapsed =
+        std::chrono::duration<double>(SteadyClock::now() - start).count();
+    int64_t due =
+        static_cast<int64_t>(elapsed * static_cast<double>(rate)) - emitted;
+    // Behind by more than 100 ms (a slow machine): drop the backlog rather
+    // than bursting.
+    if (due > rate / 10 + static_cast<int64_t>(batch)) {
+      emitted += due - rate / 10;
+      due = rate / 10;
+    }
+    const int64_t batches = due / static_cast<int64_t>(batch);
+    if (batches > 0) {
+      auto states = subscribers_->Snapshot();
+      std::erase_if(states, [](const auto& state) {
+        return state->generated_cover.empty();
+      });
+      for (int64_t b = 0; b < batches; ++b) {
+        changed.clear();
+        for (size_t k = 0; k < batch; ++k) {
+          changed.push_back(cursor);
+          ++generated_values_[cursor];
+          cursor = (cursor + 1) % leaves;
+        }
+        const int64_t now_ns = NowNs();
+        for (const auto& state : states) {
+          std::lock_guard state_lock(state->mutex);
+          if (state->ended) continue;
+          Notification notification;
+          notification.timestamp_ns = now_ns;
+          notification.updates.reserve(changed.size());
+          for (size_t index : changed) {
+            if (!state->generated_cover[index]) continue;
+            notification.updates.push_back(Notification::LeafUpdate{
+                generated_[index],
+                absl::StrCat("\"", generated_values_[index], "\"")});
+          }
+          if (notification.updates.empty()) continue;
+          state->sink->OnNotification(std::move(notification));
+        }
+      }
+      emitted += batches * static_cast<int64_t>(batch);
+    }
+    lock.lock();
   }
 }
 

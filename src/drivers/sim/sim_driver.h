@@ -2,6 +2,12 @@
 // from a JSON file, with evolving state (interface counters, oper-status,
 // clock) and change notifications. Used for demos, tests and load tests.
 //
+// Load generation: with the `change_rate` option a generator thread pushes
+// that many counter changes per second (of `change_leaves` synthetic
+// leaves, `change_batch` per Notification) straight to the sinks of
+// ON_CHANGE/TARGET_DEFINED subscriptions whose paths cover them, without
+// touching the datastore or diffing it (see sim_options.h).
+//
 // Subscriptions: the sink is called with the subscription's own lock held,
 // so a sink must not destroy its Subscription from inside a callback (that
 // would deadlock); hand the destruction to another thread instead.
@@ -59,6 +65,9 @@ class SimDriver : public Driver {
   std::chrono::steady_clock::time_point SampleDue(
       std::chrono::steady_clock::time_point now);
 
+  // The change generator (options_.change_rate > 0).
+  void GenerateLoop();
+
   const DeviceSettings settings_;
   const DriverContext context_;
   const SimOptions options_;
@@ -85,6 +94,11 @@ class SimDriver : public Driver {
   bool stop_ = false;
   bool kick_ = false;  // re-plan the sample deadlines
   std::thread thread_;
+  // Generated leaves' paths, set once at the first Connect (under
+  // tree_mutex_), and their values (generator thread only).
+  std::vector<std::string> generated_;
+  std::vector<uint64_t> generated_values_;
+  std::thread generator_;
 };
 
 absl::StatusOr<std::unique_ptr<Driver>> CreateSimDriver(

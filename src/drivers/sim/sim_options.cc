@@ -1,5 +1,6 @@
 #include "drivers/sim/sim_options.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 
@@ -59,10 +60,28 @@ absl::StatusOr<SimOptions> ParseSimOptions(const std::string& options_json) {
         return OptionError("'fail_connect' must be a boolean");
       }
       options.fail_connect = value.get<bool>();
+    } else if (key == "change_rate" || key == "change_leaves" ||
+               key == "change_batch") {
+      if (!value.is_number_integer() || value.get<int64_t>() < 0 ||
+          value.get<int64_t>() > 100000000) {
+        return OptionError(absl::StrCat(
+            "'", key, "' must be an integer between 0 and 100000000"));
+      }
+      (key == "change_rate"     ? options.change_rate
+       : key == "change_leaves" ? options.change_leaves
+                                : options.change_batch) = value.get<int64_t>();
     } else {
       return OptionError(absl::StrCat("unknown option '", key, "'"));
     }
   }
+
+  if (options.change_rate > 0 && options.change_leaves == 0) {
+    return OptionError("'change_rate' needs 'change_leaves' of at least 1");
+  }
+  if (options.change_batch == 0) {
+    options.change_batch = std::min<int64_t>(options.change_leaves, 100);
+  }
+  if (options.change_batch == 0) options.change_batch = 1;
 
   if (json.contains("seed")) {
     std::filesystem::path seed = json["seed"].get<std::string>();

@@ -20,6 +20,15 @@ struct SimOptions {
   double flap_probability = 0.01;
   // Makes Connect() fail (for tests of error handling).
   bool fail_connect = false;
+  // Load generator: leaf changes per second pushed straight to subscribers
+  // (0: off). The changes are counters of `change_leaves` leaves of
+  // synthetic interfaces "gen0", "gen1", ... (four counters each) that live
+  // only in the generator, not in the datastore (Get does not show them);
+  // an ON_CHANGE or TARGET_DEFINED subscription whose path covers them
+  // receives them, `change_batch` leaves per Notification.
+  int64_t change_rate = 0;
+  int64_t change_leaves = 100;
+  int64_t change_batch = 0;  // 0: min(change_leaves, 100)
 };
 
 // Parses the JSON object options:
@@ -27,7 +36,8 @@ struct SimOptions {
 //   base_dir: directory for a relative seed path
 //   modules: ["name" | "name@revision", ...] (default: IETF set)
 //   features: {"module": ["feature", ...]} or ["module:feature", ...]
-//   update_interval_ms, flap_probability, fail_connect
+//   update_interval_ms, flap_probability, fail_connect,
+//   change_rate, change_leaves, change_batch
 absl::StatusOr<SimOptions> ParseSimOptions(const std::string& options_json);
 
 }  // namespace southgate::drivers::sim

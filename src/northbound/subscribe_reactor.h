@@ -1,0 +1,48 @@
+// gNMI Subscribe: one callback-API bidi reactor per stream, fed by the
+// telemetry hub. See docs/architecture.md, "A Subscribe, step by step".
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+#include "common/work_queue.h"
+#include "devices/device_manager.h"
+#include "github.com/openconfig/gnmi/proto/gnmi/gnmi.grpc.pb.h"
+#include "northbound/gnmi_handler.h"
+#include "security/authenticator.h"
+#include "telemetry/hub.h"
+#include "telemetry/timer_service.h"
+
+namespace southgate::northbound {
+
+struct SubscribeLimits {
+  // Distinct leaves waiting for one stream (after coalescing by path).
+  size_t max_pending = 50000;
+  // A client whose write stays unacknowledged this long while more data
+  // waits is too slow: RESOURCE_EXHAUSTED.
+  std::chrono::milliseconds stall{5000};
+  // The fastest SAMPLE and heartbeat interval (what sample_interval 0 means).
+  std::chrono::milliseconds min_interval{10};
+  size_t max_updates_per_notification = 256;
+  // After a slow client is cut, the RPC is cancelled if it has not ended by
+  // then (its unread messages would otherwise stay buffered).
+  std::chrono::seconds cancel_grace{20};
+};
+
+struct SubscribeContext {
+  GnmiHandler* handler = nullptr;
+  devices::DeviceManager* devices = nullptr;
+  security::Authenticator* users = nullptr;
+  WorkQueue* work = nullptr;
+  telemetry::Hub* hub = nullptr;
+  telemetry::TimerService* timers = nullptr;
+  SubscribeLimits limits;
+};
+
+// A new reactor for one Subscribe RPC; it deletes itself in OnDone.
+// `subscribe` must outlive every stream (stop the server first).
+grpc::ServerBidiReactor<gnmi::SubscribeRequest, gnmi::SubscribeResponse>*
+NewSubscribeReactor(grpc::CallbackServerContext* context,
+                    const SubscribeContext& subscribe);
+
+}  // namespace southgate::northbound

@@ -1,0 +1,308 @@
+#include "telemetry/hub.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/time.h"
+#include "spdlog/spdlog.h"
+
+namespace southgate::telemetry {
+
+class Upstream {
+ public:
+  Upstream(Hub* hub, Hub::Key key,
+           std::shared_ptr<const schema::GnmiTranslator> translator)
+      : hub(hub), key(std::move(key)), translator(std::move(translator)) {}
+
+  void OnNotification(Notification notification);
+  void OnSynced();
+  void OnError(const absl::Status& status);
+  // Drops the cache (the upstream is leaving); caller holds `mutex`.
+  void ClearLocked() {
+    hub->cached_leaves_.fetch_sub(static_cast<int64_t>(cache.size()),
+                                  std::memory_order_relaxed);
+    cache.clear();
+  }
+
+  Hub* const hub;
+  const Hub::Key key;
+  const std::shared_ptr<const schema::GnmiTranslator> translator;
+
+  std::mutex mutex;
+  std::vector<Listener*> listeners;
+  // The leaf cache of this subscription: data path -> latest value.
+  absl::flat_hash_map<std::string, LeafPtr> cache;
+  bool synced = false;
+  bool dead = false;
+  std::unique_ptr<Subscription> subscription;
+
+ private:
+  std::shared_ptr<const PathInfo> MakePath(std::string xpath) {
+    auto path = translator->ToGnmiPath(xpath);
+    if (!path.ok()) {
+      spdlog::debug("telemetry: ignoring {}: {}", xpath,
+                    std::string(path.status().message()));
+      return nullptr;
+    }
+    auto info = std::make_shared<PathInfo>();
+    info->xpath = std::move(xpath);
+    info->path_bytes = path->SerializeAsString();
+    return info;
+  }
+};
+
+namespace {
+
+// The driver's view of an Upstream. Weak: the driver may keep its sink a
+// little longer than the upstream lives.
+class UpstreamSink final : public NotificationSink {
+ public:
+  explicit UpstreamSink(std::weak_ptr<Upstream> upstream)
+      : upstream_(std::move(upstream)) {}
+  void OnNotification(Notification notification) override {
+    if (auto upstream = upstream_.lock()) {
+      upstream->OnNotification(std::move(notification));
+    }
+  }
+  void OnSynced() override {
+    if (auto upstream = upstream_.lock()) upstream->OnSynced();
+  }
+  void OnError(absl::Status status) override {
+    if (auto upstream = upstream_.lock()) upstream->OnError(status);
+  }
+
+ private:
+  std::weak_ptr<Upstream> upstream_;
+};
+
+}  // namespace
+
+void Upstream::OnNotification(Notification notification) {
+  const int64_t timestamp =
+      notification.timestamp_ns > 0 ? notification.timestamp_ns : NowNanos();
+  std::lock_guard lock(mutex);
+  if (dead) return;
+  std::vector<LeafPtr> out;
+  out.reserve(notification.updates.size() + notification.deletes.size());
+  int64_t added = 0;
+  for (Notification::LeafUpdate& update : notification.updates) {
+    auto it = cache.find(update.xpath);
+    if (it != cache.end()) {
+      auto leaf = std::make_shared<const Leaf>(it->second->path_ptr(),
+                                               std::move(update.json_value),
+                                               timestamp, false);
+      it->second = leaf;
+      out.push_back(std::move(leaf));
+      continue;
+    }
+    auto path = MakePath(update.xpath);
+    if (path == nullptr) continue;
+    auto leaf = std::make_shared<const Leaf>(
+        std::move(path), std::move(update.json_value), timestamp, false);
+    cache.emplace(std::move(update.xpath), leaf);
+    out.push_back(std::move(leaf));
+    ++added;
+  }
+  for (std::string& xpath : notification.deletes) {
+    std::shared_ptr<const PathInfo> path;
+    if (auto it = cache.find(xpath); it != cache.end()) {
+      path = it->second->path_ptr();
+      cache.erase(it);
+      --added;
+    } else {
+      path = MakePath(std::move(xpath));
+      if (path == nullptr) continue;
+    }
+    out.push_back(std::make_shared<const Leaf>(std::move(path), std::string(),
+                                               timestamp, true));
+  }
+  if (added != 0) {
+    hub->cached_leaves_.fetch_add(added, std::memory_order_relaxed);
+  }
+  if (out.empty()) return;
+  for (Listener* listener : listeners) listener->OnLeaves(out);
+}
+
+void Upstream::OnSynced() {
+  std::lock_guard lock(mutex);
+  if (dead || synced) return;
+  synced = true;
+  for (Listener* listener : listeners) listener->OnSynced();
+}
+
+void Upstream::OnError(const absl::Status& status) {
+  hub->Forget(this);
+  std::lock_guard lock(mutex);
+  if (dead) return;
+  dead = true;
+  ClearLocked();
+  spdlog::info("telemetry: subscription {} on '{}' ended by the driver: {}",
+               std::get<1>(key), std::get<0>(key),
+               std::string(status.message()));
+  for (Listener* listener : listeners) listener->OnError(status);
+}
+
+Membership::~Membership() { upstream_->hub->Leave(upstream_, listener_); }
+
+std::vector<LeafPtr> Membership::Snapshot() const {
+  std::lock_guard lock(upstream_->mutex);
+  std::vector<LeafPtr> leaves;
+  leaves.reserve(upstream_->cache.size());
+  for (const auto& [unused, leaf] : upstream_->cache) leaves.push_back(leaf);
+  return leaves;
+}
+
+Hub::Hub() : reaper_([this] { ReapLoop(); }) {}
+
+Hub::~Hub() {
+  std::vector<std::unique_ptr<Subscription>> subscriptions;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [key, upstream] : upstreams_) {
+      std::lock_guard upstream_lock(upstream->mutex);
+      upstream->dead = true;
+      if (upstream->subscription) {
+        subscriptions.push_back(std::move(upstream->subscription));
+      }
+    }
+    upstreams_.clear();
+  }
+  subscriptions.clear();
+  {
+    std::lock_guard lock(reap_mutex_);
+    reap_stop_ = true;
+  }
+  reap_wake_.notify_all();
+  reaper_.join();
+}
+
+absl::StatusOr<std::unique_ptr<Membership>> Hub::Join(
+    std::shared_ptr<devices::Device> device,
+    std::shared_ptr<const schema::GnmiTranslator> translator,
+    const SubscriptionSpec& spec, Listener* listener) {
+  Key key{device->name(), spec.xpath, static_cast<int>(spec.mode),
+          spec.mode == SubscriptionMode::kSample ? spec.sample_interval_ns : 0};
+  std::shared_ptr<Upstream> upstream;
+  bool create = false;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = upstreams_.find(key);
+    if (it != upstreams_.end()) {
+      upstream = it->second;
+    } else {
+      upstream = std::make_shared<Upstream>(this, key, translator);
+      upstreams_.emplace(key, upstream);
+      create = true;
+    }
+    std::lock_guard upstream_lock(upstream->mutex);
+    upstream->listeners.push_back(listener);
+    if (!create) {
+      std::vector<LeafPtr> cached;
+      cached.reserve(upstream->cache.size());
+      for (const auto& [unused, leaf] : upstream->cache) cached.push_back(leaf);
+      if (!cached.empty()) listener->OnLeaves(cached);
+      if (upstream->synced) listener->OnSynced();
+    }
+  }
+  if (create) {
+    auto subscription = device->driver().Subscribe(
+        {spec}, std::make_shared<UpstreamSink>(upstream));
+    if (!subscription.ok()) {
+      Forget(upstream.get());
+      std::lock_guard upstream_lock(upstream->mutex);
+      upstream->dead = true;
+      upstream->ClearLocked();
+      std::erase(upstream->listeners, listener);
+      for (Listener* other : upstream->listeners) {
+        other->OnError(subscription.status());
+      }
+      return subscription.status();
+    }
+    live_upstreams_.fetch_add(1, std::memory_order_relaxed);
+    LogStats("subscribed");
+    std::lock_guard upstream_lock(upstream->mutex);
+    upstream->subscription = *std::move(subscription);
+  }
+  return std::unique_ptr<Membership>(new Membership(upstream, listener));
+}
+
+void Hub::Forget(Upstream* upstream) {
+  std::lock_guard lock(mutex_);
+  auto it = upstreams_.find(upstream->key);
+  if (it != upstreams_.end() && it->second.get() == upstream) {
+    upstreams_.erase(it);
+  }
+}
+
+void Hub::Leave(const std::shared_ptr<Upstream>& upstream, Listener* listener) {
+  std::unique_ptr<Subscription> subscription;
+  {
+    std::lock_guard lock(mutex_);
+    std::lock_guard upstream_lock(upstream->mutex);
+    std::erase(upstream->listeners, listener);
+    if (!upstream->listeners.empty()) return;
+    auto it = upstreams_.find(upstream->key);
+    if (it != upstreams_.end() && it->second == upstream) upstreams_.erase(it);
+    upstream->dead = true;
+    upstream->ClearLocked();
+    subscription = std::move(upstream->subscription);
+  }
+  if (subscription) Reap(std::move(subscription));
+}
+
+void Hub::Reap(std::unique_ptr<Subscription> subscription) {
+  {
+    std::lock_guard lock(reap_mutex_);
+    reap_queue_.push_back(std::move(subscription));
+  }
+  reap_wake_.notify_one();
+}
+
+void Hub::ReapLoop() {
+  std::unique_lock lock(reap_mutex_);
+  for (;;) {
+    reap_wake_.wait(lock,
+                    [this] { return reap_stop_ || !reap_queue_.empty(); });
+    if (reap_queue_.empty()) return;
+    auto batch = std::move(reap_queue_);
+    reap_queue_.clear();
+    lock.unlock();
+    const size_t ended = batch.size();
+    batch.clear();  // ends the driver subscriptions
+    live_upstreams_.fetch_sub(ended, std::memory_order_relaxed);
+    LogStats("unsubscribed");
+    lock.lock();
+  }
+}
+
+TelemetryStats Hub::Stats() const {
+  TelemetryStats stats;
+  stats.upstream_subscriptions =
+      live_upstreams_.load(std::memory_order_relaxed);
+  stats.client_streams = streams_.load(std::memory_order_relaxed);
+  stats.cached_leaves = static_cast<uint64_t>(
+      std::max<int64_t>(0, cached_leaves_.load(std::memory_order_relaxed)));
+  stats.slow_clients_cut = slow_cut_.load(std::memory_order_relaxed);
+  return stats;
+}
+
+void Hub::StreamOpened() {
+  streams_.fetch_add(1, std::memory_order_relaxed);
+  LogStats("stream opened");
+}
+
+void Hub::StreamClosed() {
+  streams_.fetch_sub(1, std::memory_order_relaxed);
+  LogStats("stream closed");
+}
+
+void Hub::LogStats(const char* why) const {
+  TelemetryStats stats = Stats();
+  spdlog::debug(
+      "telemetry: upstream_subscriptions={} client_streams={} cached_leaves={} "
+      "slow_clients_cut={} ({})",
+      stats.upstream_subscriptions, stats.client_streams, stats.cached_leaves,
+      stats.slow_clients_cut, why);
+}
+
+}  // namespace southgate::telemetry
