@@ -228,16 +228,25 @@ bool Daemon::WaitReady(std::chrono::seconds timeout, int devices) {
 
 CeilingServer::CeilingServer(int updates_per_notification,
                              const std::string& encoding, int64_t rate,
-                             const std::string& wire,
+                             const std::string& wire, bool idle,
                              const std::string& binary) {
   dir_ = ScratchDir("ceiling");
   port_ = FreeLoopbackPort();
-  process_ = std::make_unique<ChildProcess>(
-      std::vector<std::string>{
-          binary, "--listen", address(), "--state-dir", dir_ + "/state",
-          "--updates", std::to_string(updates_per_notification), "--encoding",
-          encoding, "--rate", std::to_string(rate), "--wire", wire},
-      dir_ + "/ceiling.log");
+  std::vector<std::string> argv = {binary,
+                                   "--listen",
+                                   address(),
+                                   "--state-dir",
+                                   dir_ + "/state",
+                                   "--updates",
+                                   std::to_string(updates_per_notification),
+                                   "--encoding",
+                                   encoding,
+                                   "--rate",
+                                   std::to_string(rate),
+                                   "--wire",
+                                   wire};
+  if (idle) argv.push_back("--idle");
+  process_ = std::make_unique<ChildProcess>(argv, dir_ + "/ceiling.log");
 }
 
 CeilingServer::~CeilingServer() {

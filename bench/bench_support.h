@@ -89,6 +89,7 @@ class CeilingServer {
   // `rate` > 0 paces each stream to that many leaf updates per second.
   CeilingServer(int updates_per_notification, const std::string& encoding,
                 int64_t rate = 0, const std::string& wire = "bytes",
+                bool idle = false,
                 const std::string& binary = CEILING_SERVER_BINARY);
   ~CeilingServer();
   bool WaitReady(std::chrono::seconds timeout);

@@ -52,6 +52,7 @@ struct Options {
   std::string encoding = "json_ietf";
   int64_t rate = 0;            // leaf updates per second per stream; 0: unpaced
   std::string wire = "bytes";  // bytes: serialized once; proto: per write
+  bool idle = false;           // only sync_response, then nothing
 };
 
 // Update i of a Notification: interface eth<i / 13>, counter i % 13, the
@@ -181,6 +182,7 @@ class Service final
         return;
       }
       const Options& options = service_->options_;
+      if (options.idle) return;  // an idle subscription: the memory floor
       const size_t variant = sent_++ % 16;
       if (interval_.count() > 0) {
         // Paced: stamped when built. Sleeping holds one callback thread;
@@ -239,6 +241,8 @@ int main(int argc, char** argv) {
                  "bytes: Notifications serialized once and shared; proto: "
                  "serialized on every write")
       ->check(CLI::IsMember({"bytes", "proto"}));
+  app.add_flag("--idle", options.idle,
+               "send only sync_response (memory floor of an idle stream)");
   CLI11_PARSE(app, argc, argv);
 
   std::string host = options.listen.substr(0, options.listen.rfind(':'));

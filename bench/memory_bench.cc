@@ -68,6 +68,7 @@ int Main(int argc, char** argv) {
       R"(/examples/sim/ietf-default.json", "update_interval_ms": 1000})";
   std::vector<std::string> daemon_env;
   double settle_s = 3;
+  bool with_ceiling = true;
   std::string doc = std::string(SOUTHGATE_SOURCE_DIR) + "/docs/performance.md";
 
   CLI::App app{"southgated memory per idle subscription"};
@@ -81,6 +82,8 @@ int Main(int argc, char** argv) {
   app.add_option("--daemon-env", daemon_env, "environment for southgated")
       ->delimiter(',');
   app.add_option("--settle", settle_s, "seconds to wait before reading RSS");
+  app.add_option("--ceiling", with_ceiling,
+                 "also measure the idle ceiling server (the gRPC floor)");
   app.add_option("--doc", doc, "append the table here ('' to skip)");
   app.add_option("--southgated", daemon_binary().southgated,
                  "southgated binary to measure");
@@ -101,73 +104,92 @@ int Main(int argc, char** argv) {
       std::cerr << "bad layout " << layout << "\n";
       return 2;
     }
-    const std::vector<std::string>& env = daemon_env;
-    Daemon daemon(Config(devices, sim_options), env);
-    if (!daemon.WaitReady(std::chrono::seconds(120), devices)) {
-      std::cerr << "southgated did not start:\n" << daemon.Log() << "\n";
-      return 1;
-    }
-    std::this_thread::sleep_for(settle);
-    const MemoryUsage without = ReadMemory(daemon.pid());
+    // One measurement: RSS of `pid` before and with the streams open.
+    auto measure = [&](const std::string& server, const std::string& address,
+                       const std::string& cert, pid_t pid) {
+      std::this_thread::sleep_for(settle);
+      const MemoryUsage without = ReadMemory(pid);
+      LoadOptions load;
+      load.address = address;
+      load.root_cert = cert;
+      load.server_pid = pid;
+      load.streams = streams;
+      load.connections = connections;
+      load.sync_timeout = std::chrono::seconds(180);
+      load.warmup = settle;
+      load.window = std::chrono::milliseconds(2000);
+      MemoryUsage with;
+      load.after_warmup = [&] { with = ReadMemory(pid); };
+      const auto start = std::chrono::steady_clock::now();
+      LoadResult result = RunLoad(load, [&](int i) {
+        std::vector<std::string> paths;
+        for (int j = 0; j < per_stream; ++j) paths.push_back(LeafPath(j));
+        return StreamRequest(absl::StrCat("sim", i % devices + 1), paths,
+                             "on_change", "json_ietf");
+      });
+      const double open_s = std::chrono::duration<double>(
+                                std::chrono::steady_clock::now() - start)
+                                .count();
+      const int subscriptions = streams * per_stream;
+      const double per_subscription =
+          static_cast<double>(with.rss_kib - without.rss_kib) / subscriptions;
+      std::string note;
+      if (result.synced < streams) {
+        note = absl::StrCat(" only ", result.synced, " synced;");
+      }
+      if (result.ended > 0) {
+        note += absl::StrCat(" ", result.ended, " ended: ", result.first_error);
+      }
+      const std::string row = absl::StrFormat(
+          "| %s | %d x %d | %d | %d | %d | %d | %d | %.2f | %.0f s |%s\n",
+          server, streams, per_stream, subscriptions, without.rss_kib,
+          with.rss_kib, with.hwm_kib, with.rss_kib - without.rss_kib,
+          per_subscription, open_s, note);
+      std::cerr << row;
+      rows += row;
+    };
 
-    LoadOptions load;
-    load.address = daemon.address();
-    load.root_cert = daemon.root_cert();
-    load.server_pid = daemon.pid();
-    load.streams = streams;
-    load.connections = connections;
-    load.sync_timeout = std::chrono::seconds(180);
-    load.warmup = settle;
-    load.window = std::chrono::milliseconds(2000);
-    MemoryUsage with;
-    load.after_warmup = [&] { with = ReadMemory(daemon.pid()); };
-    const auto start = std::chrono::steady_clock::now();
-    LoadResult result = RunLoad(load, [&](int i) {
-      std::vector<std::string> paths;
-      for (int j = 0; j < per_stream; ++j) paths.push_back(LeafPath(j));
-      return StreamRequest(absl::StrCat("sim", i % devices + 1), paths,
-                           "on_change", "json_ietf");
-    });
-    const double open_s =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-            .count();
-    const int subscriptions = streams * per_stream;
-    const double per_subscription =
-        static_cast<double>(with.rss_kib - without.rss_kib) / subscriptions;
-    std::string note;
-    if (result.synced < streams) {
-      note = absl::StrCat(" only ", result.synced, " synced;");
+    {
+      Daemon daemon(Config(devices, sim_options), daemon_env);
+      if (!daemon.WaitReady(std::chrono::seconds(120), devices)) {
+        std::cerr << "southgated did not start:\n" << daemon.Log() << "\n";
+        return 1;
+      }
+      measure("southgate", daemon.address(), daemon.root_cert(), daemon.pid());
+      if (!daemon.running()) rows += "(southgated exited during the run)\n";
     }
-    if (result.ended > 0) {
-      note += absl::StrCat(" ", result.ended, " ended: ", result.first_error);
+    if (with_ceiling) {
+      // The floor: gRPC + TLS holding the same streams, sending nothing
+      // after sync_response.
+      CeilingServer ceiling(1, "json_ietf", 0, "bytes", /*idle=*/true);
+      if (!ceiling.WaitReady(std::chrono::seconds(20))) {
+        std::cerr << "ceiling server did not start\n";
+        return 1;
+      }
+      measure("ceiling (idle)", ceiling.address(), ceiling.root_cert(),
+              ceiling.pid());
     }
-    if (!daemon.running()) note += " daemon exited!";
-    const std::string row = absl::StrFormat(
-        "| %d x %d | %d | %d | %d | %d | %d | %.2f | %.0f s |%s\n", streams,
-        per_stream, subscriptions, without.rss_kib, with.rss_kib, with.hwm_kib,
-        with.rss_kib - without.rss_kib, per_subscription, open_s, note);
-    std::cerr << row;
-    rows += row;
   }
   const std::string table = absl::StrCat(
-      "| streams x subscriptions | subscriptions | RSS without (KiB) | "
+      "| server | streams x subscriptions | subscriptions | RSS without (KiB) "
+      "| "
       "RSS with (KiB) | VmHWM (KiB) | difference (KiB) | KiB per idle "
       "subscription | open + run time |\n"
-      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
+      "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
       rows);
   std::cout << table;
   AppendReport(
       doc,
-      absl::StrCat("\n### Memory per idle subscription, ", UtcNow(), "\n\n",
-                   "Command: `", CommandLine(argc, argv), "`  \n",
-                   "Machine: ", MachineInfo(), "  \n",
-                   "Load average before / after: ", load_before, " / ",
-                   LoadAverage(), "  \n", devices, " sim devices, options `",
-                   sim_options, "`; ", connections,
-                   " TLS connections; ON_CHANGE on distinct "
-                   "statistics leaves; RSS read ",
-                   settle_s, " s after every stream had its sync_response.\n\n",
-                   table));
+      absl::StrCat(
+          "\n### Memory per idle subscription, ", UtcNow(), "\n\n",
+          "Command: `", CommandLine(argc, argv), "`  \n", "Machine: ",
+          MachineInfo(), "  \n", "Load average before / after: ", load_before,
+          " / ", LoadAverage(), "  \n", devices, " sim devices, options `",
+          sim_options, "`; ", connections,
+          " TLS connections; ON_CHANGE on distinct "
+          "statistics leaves; the ceiling row is the same streams held by "
+          "bench/ceiling_server --idle (gRPC + TLS alone); RSS read ",
+          settle_s, " s after every stream had its sync_response.\n\n", table));
   return 0;
 }
 
