@@ -27,7 +27,7 @@ class ContextCache;
 // Bumped whenever this header changes in a way that breaks built plugins.
 // A plugin exports the string it was built with; the loader refuses any
 // other (see SOUTHGATE_DRIVER_PLUGIN below).
-inline constexpr char kDriverAbiVersion[] = "southgate-driver-abi/1";
+inline constexpr char kDriverAbiVersion[] = "southgate-driver-abi/2";
 
 // Which part of the data tree a Get asks for (gNMI GetRequest.DataType).
 enum class DataType { kAll, kConfig, kState, kOperational };
@@ -87,8 +87,25 @@ struct Edit {
 
 // Everything one gNMI SetRequest asks of one device: applied all or nothing,
 // in order (deletes, then replaces, then updates).
+// The gnmi_ext Commit extension of a SetRequest (confirmed commit). Only
+// drivers whose SupportsConfirmedCommit() is true ever receive one.
+struct CommitAction {
+  enum class Kind {
+    kNone,     // a plain Set: committed at once
+    kCommit,   // apply the edits, roll back unless confirmed in time
+    kConfirm,  // confirm the pending commit
+    kCancel,   // roll the pending commit back now
+    kSetRollbackDuration,  // re-arm the pending commit's timer
+  };
+  Kind kind = Kind::kNone;
+  std::string id;
+  // kCommit and kSetRollbackDuration; 0 for kCommit means no rollback.
+  int64_t rollback_duration_ms = 0;
+};
+
 struct Transaction {
-  std::vector<Edit> edits;
+  std::vector<Edit> edits;  // may be empty for kConfirm/kCancel/...
+  CommitAction commit;
 };
 
 // A change pushed by a driver: leaves with new values and paths that
@@ -153,6 +170,10 @@ class Driver {
   // Applies the transaction atomically: on any error the device is left as
   // it was. INVALID_ARGUMENT for data the device's schema rejects.
   virtual absl::Status Set(const Transaction& transaction) = 0;
+
+  // Whether Set understands Transaction::commit (the gnmi_ext Commit
+  // extension); the daemon answers UNIMPLEMENTED for drivers that do not.
+  virtual bool SupportsConfirmedCommit() const { return false; }
 
   virtual absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(
       const std::vector<SubscriptionSpec>& specs,

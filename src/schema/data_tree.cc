@@ -32,6 +32,20 @@ absl::StatusOr<LyTree> ParseDocument(const YangContext& context,
   return LyTree(tree);
 }
 
+absl::StatusOr<LyTree> ParseXmlDocument(const YangContext& context,
+                                        std::string_view xml) {
+  std::string text(xml);
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) return LyTree();
+  lyd_node* tree = nullptr;
+  if (lyd_parse_data_mem(context.raw(), text.c_str(), LYD_XML, LYD_PARSE_ONLY,
+                         0, &tree) != LY_SUCCESS) {
+    lyd_free_all(tree);
+    return LyError(context.raw(), absl::StatusCode::kInvalidArgument,
+                   "invalid XML data");
+  }
+  return LyTree(tree);
+}
+
 absl::StatusOr<std::vector<lyd_node*>> FindNodes(const YangContext& context,
                                                  lyd_node* root,
                                                  std::string_view xpath) {
@@ -203,6 +217,14 @@ absl::Status DataTree::Validate() {
   }
   if (root_) root_ = lyd_first_sibling(root_);
   return absl::OkStatus();
+}
+
+absl::StatusOr<DataTree> DataTree::ParseXml(
+    std::shared_ptr<const YangContext> context, std::string_view xml) {
+  ASSIGN_OR_RETURN(LyTree tree, ParseXmlDocument(*context, xml));
+  DataTree result(std::move(context));
+  result.root_ = tree.release();
+  return result;
 }
 
 absl::StatusOr<DataTree> DataTree::Select(

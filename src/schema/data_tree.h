@@ -27,6 +27,10 @@ class DataTree {
   static absl::StatusOr<DataTree> ParseJsonIetf(
       std::shared_ptr<const YangContext> context, std::string_view json,
       Parse mode);
+  // NETCONF <data> content (XML, several top-level elements), parsed without
+  // validation; elements of modules `context` lacks are skipped.
+  static absl::StatusOr<DataTree> ParseXml(
+      std::shared_ptr<const YangContext> context, std::string_view xml);
   ~DataTree();
   DataTree(DataTree&& other) noexcept;
   DataTree& operator=(DataTree&& other) noexcept;

@@ -192,9 +192,29 @@ absl::StatusOr<std::shared_ptr<const YangContext>> ContextCache::Get(
   return *context;
 }
 
+absl::StatusOr<std::shared_ptr<const YangContext>> ContextCache::Get(
+    std::vector<ModuleSpec> modules,
+    const std::vector<std::string>& extra_search_dirs) {
+  if (extra_search_dirs.empty()) return Get(std::move(modules));
+  for (auto& spec : modules)
+    std::sort(spec.features.begin(), spec.features.end());
+  std::sort(modules.begin(), modules.end());
+  modules.erase(std::unique(modules.begin(), modules.end()), modules.end());
+  auto key = std::make_pair(extra_search_dirs, modules);
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = extra_cache_.find(key);
+  if (it != extra_cache_.end()) return it->second;
+  std::vector<std::string> dirs = extra_search_dirs;
+  dirs.insert(dirs.end(), search_dirs_.begin(), search_dirs_.end());
+  auto context = YangContext::Build(dirs, modules);
+  if (!context.ok()) return context.status();
+  extra_cache_.emplace(std::move(key), *context);
+  return *context;
+}
+
 size_t ContextCache::size() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return cache_.size();
+  return cache_.size() + extra_cache_.size();
 }
 
 }  // namespace southgate::schema

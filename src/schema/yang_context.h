@@ -54,6 +54,12 @@ class ContextCache {
   explicit ContextCache(std::vector<std::string> search_dirs);
   absl::StatusOr<std::shared_ptr<const YangContext>> Get(
       std::vector<ModuleSpec> modules);
+  // The same with `extra_search_dirs` searched before the cache's own (a
+  // NETCONF device's downloaded modules): contexts are shared by every
+  // caller with the same extra directories and module set.
+  absl::StatusOr<std::shared_ptr<const YangContext>> Get(
+      std::vector<ModuleSpec> modules,
+      const std::vector<std::string>& extra_search_dirs);
   const std::vector<std::string>& search_dirs() const { return search_dirs_; }
   size_t size() const;
 
@@ -61,6 +67,9 @@ class ContextCache {
   std::vector<std::string> search_dirs_;
   mutable std::mutex mutex_;
   std::map<std::vector<ModuleSpec>, std::shared_ptr<const YangContext>> cache_;
+  std::map<std::pair<std::vector<std::string>, std::vector<ModuleSpec>>,
+           std::shared_ptr<const YangContext>>
+      extra_cache_;
 };
 
 }  // namespace southgate::schema

@@ -1,0 +1,31 @@
+// Options of the netconf driver, parsed from DeviceSettings (address,
+// credentials) and options_json. See docs/configuration.md.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "netconf/session.h"
+#include "southgate/driver.h"
+
+namespace southgate::drivers::netconf {
+
+struct NetconfOptions {
+  southgate::netconf::SshOptions ssh;
+  std::chrono::milliseconds rpc_timeout{10000};
+  // A cheap RPC at this interval when the session is idle; 0: none.
+  std::chrono::milliseconds keepalive_interval{10000};
+  // Reconnect after a lost session: exponential backoff with +-20% jitter.
+  std::chrono::milliseconds backoff_initial{500};
+  std::chrono::milliseconds backoff_max{30000};
+  double backoff_multiplier = 2.0;
+  bool reconnect = true;
+  // Downloaded YANG modules (get-schema); default <state_dir>/netconf-schemas.
+  std::string schema_cache_dir;
+};
+
+absl::StatusOr<NetconfOptions> ParseNetconfOptions(
+    const DeviceSettings& settings, const std::string& state_dir);
+
+}  // namespace southgate::drivers::netconf

@@ -1,0 +1,52 @@
+// NETCONF XML on the schema side: what the NETCONF driver needs from libyang,
+// kept here because src/schema is the only code that calls libyang.
+//  - edit-config content built from gNMI Edits, one nc:operation per node;
+//  - subtree filters built from XPaths;
+//  - helpers for the trees libnetconf2 hands out (its replies live in its own
+//    libyang context; they are printed to text here and parsed again into
+//    the device's shared YangContext by DataTree::ParseXml).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "southgate/driver.h"
+
+struct lyd_node;
+
+namespace southgate::schema {
+
+class YangContext;
+
+// The children of an <edit-config>'s <config>: one XML document for the whole
+// transaction, edits merged under their common ancestors. Deletes become
+// operation="remove" (deleting what is absent succeeds, as gNMI requires),
+// replaces operation="replace", updates operation="merge". Values are checked
+// against `context` (INVALID_ARGUMENT) before anything is built.
+absl::StatusOr<std::string> BuildEditConfig(
+    const std::shared_ptr<const YangContext>& context,
+    const std::vector<Edit>& edits);
+
+// A subtree filter (the children of <filter type="subtree">) selecting at
+// least what `xpaths` select; the caller narrows the reply with
+// DataTree::Select. Empty when a path selects the whole tree (no filter).
+// Steps with wildcards or non-key predicates end the filter at their parent.
+absl::StatusOr<std::string> BuildSubtreeFilter(const YangContext& context,
+                                               const std::vector<std::string>& xpaths);
+
+// Trees owned by libnetconf2 (its own libyang context).
+namespace foreign {
+// XML of `tree` and its following siblings ("" for null).
+std::string PrintXml(const lyd_node* tree);
+// The content of `op`'s anydata/anyxml child `name` (e.g. the <data> of a
+// get-config or get-schema reply) as text: XML for data trees, the text
+// itself for strings. NOT_FOUND without such a child.
+absl::StatusOr<std::string> AnyChildText(const lyd_node* op,
+                                         std::string_view name);
+void Free(lyd_node* tree);
+}  // namespace foreign
+
+}  // namespace southgate::schema

@@ -1,0 +1,368 @@
+// The NETCONF driver against a real netconfd over real SSH (netconf_device.h).
+#include "drivers/netconf/netconf_driver.h"
+
+#include <chrono>
+#include <thread>
+
+#include "devices/device_manager.h"
+#include "drivers/driver_registry.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "netconf_device.h"
+#include "nlohmann/json.hpp"
+#include "schema/yang_context.h"
+#include "spdlog/spdlog.h"
+
+namespace southgate::drivers::netconf {
+namespace {
+
+using ::southgate::testing::NetconfDevice;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kInterfaces[] = "/ietf-interfaces:interfaces";
+
+std::string InterfacePath(const std::string& name) {
+  return std::string(kInterfaces) + "/interface[name='" + name + "']";
+}
+
+std::string InterfaceDoc(const std::string& name, const std::string& extra) {
+  return R"({"ietf-interfaces:interfaces":{"interface":[{"name":")" + name +
+         R"(","type":"iana-if-type:ethernetCsmacd")" + extra + "}]}}";
+}
+
+Edit Update(const std::string& name, const std::string& extra) {
+  return Edit{Edit::Op::kUpdate, InterfacePath(name), InterfaceDoc(name, extra)};
+}
+
+// Polls `condition` every `period` for at most `limit`.
+template <typename F>
+bool Eventually(F condition, std::chrono::milliseconds limit,
+                std::chrono::milliseconds period = std::chrono::milliseconds(50)) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(period);
+  }
+  return condition();
+}
+
+class NetconfDriverTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (std::getenv("SOUTHGATE_TEST_DEBUG")) spdlog::set_level(spdlog::level::trace);
+    ASSERT_TRUE(device_.Start()) << device_.error();
+  }
+
+  DeviceSettings Settings(nlohmann::json options,
+                          std::string password = NetconfDevice::kPassword) {
+    if (!options.contains("known_hosts_file") &&
+        !options.contains("host_key_sha256")) {
+      options["known_hosts_file"] = device_.KnownHostsFile();
+    }
+    if (!options.contains("keepalive_interval_ms"))
+      options["keepalive_interval_ms"] = 200;
+    if (!options.contains("backoff_initial_ms"))
+      options["backoff_initial_ms"] = 100;
+    if (!options.contains("backoff_max_ms")) options["backoff_max_ms"] = 500;
+    if (!options.contains("connect_timeout_ms"))
+      options["connect_timeout_ms"] = 3000;
+    DeviceSettings settings;
+    settings.name = "dut";
+    settings.driver = "netconf";
+    settings.address = device_.address();
+    settings.username = NetconfDevice::kUser;
+    settings.password = std::move(password);
+    settings.options_json = options.dump();
+    return settings;
+  }
+
+  std::unique_ptr<NetconfDriver> MakeDriver(
+      nlohmann::json options = nlohmann::json::object(),
+      std::string password = NetconfDevice::kPassword) {
+    DriverContext context;
+    context.schemas = &cache_;
+    context.state_dir = device_.dir() + "/state";
+    auto driver = CreateNetconfDriver(Settings(options, password), context);
+    EXPECT_TRUE(driver.ok()) << driver.status();
+    if (!driver.ok()) return nullptr;
+    return std::unique_ptr<NetconfDriver>(
+        static_cast<NetconfDriver*>(driver->release()));
+  }
+
+  std::unique_ptr<NetconfDriver> Connected(
+      nlohmann::json options = nlohmann::json::object()) {
+    auto driver = MakeDriver(options);
+    if (!driver) return nullptr;
+    absl::Status status = driver->Connect();
+    EXPECT_TRUE(status.ok()) << status;
+    if (!status.ok()) return nullptr;
+    return driver;
+  }
+
+  std::string RunningInterfaces(NetconfDriver& driver) {
+    auto json = driver.Get({kInterfaces}, DataType::kConfig);
+    EXPECT_TRUE(json.ok()) << json.status();
+    return json.ok() ? *json : "";
+  }
+
+  NetconfDevice device_;
+  schema::ContextCache cache_{{}};
+};
+
+TEST_F(NetconfDriverTest, ConnectsWithPasswordAndKnownHosts) {
+  auto driver = Connected();
+  ASSERT_TRUE(driver);
+  EXPECT_EQ(driver->Status().state, ConnectionState::kConnected);
+  EXPECT_EQ(driver->Status().last_error, "");
+  std::vector<std::string> names;
+  for (const auto& model : driver->Models()) names.push_back(model.name);
+  EXPECT_THAT(names, ::testing::Contains("ietf-interfaces"));
+  EXPECT_THAT(driver->Capabilities(),
+              ::testing::Contains(HasSubstr(":candidate:1.0")));
+  EXPECT_TRUE(driver->SupportsConfirmedCommit());
+  ASSERT_TRUE(driver->Schema());
+}
+
+TEST_F(NetconfDriverTest, ConnectsWithKeyAndPinnedFingerprint) {
+  std::string fingerprint = device_.HostKeyFingerprint();
+  ASSERT_THAT(fingerprint, HasSubstr("SHA256:"));
+  auto driver = MakeDriver({{"private_key_file", device_.ClientKey()},
+                            {"host_key_sha256", fingerprint}},
+                           /*password=*/"");
+  ASSERT_TRUE(driver);
+  absl::Status status = driver->Connect();
+  EXPECT_TRUE(status.ok()) << status;
+  EXPECT_EQ(driver->Status().state, ConnectionState::kConnected);
+}
+
+TEST_F(NetconfDriverTest, WrongPasswordIsAClearError) {
+  auto driver = MakeDriver(nlohmann::json::object(), "not-the-password");
+  ASSERT_TRUE(driver);
+  absl::Status status = driver->Connect();
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnauthenticated) << status;
+  EXPECT_THAT(std::string(status.message()), HasSubstr("authentication failed"));
+  EXPECT_EQ(driver->Status().state, ConnectionState::kError);
+  EXPECT_THAT(driver->Status().last_error, HasSubstr("authentication failed"));
+}
+
+TEST_F(NetconfDriverTest, HostKeyMismatchIsRefused) {
+  auto driver = MakeDriver(
+      {{"host_key_sha256", "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}});
+  ASSERT_TRUE(driver);
+  absl::Status status = driver->Connect();
+  EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied) << status;
+  EXPECT_THAT(std::string(status.message()), HasSubstr("host key mismatch"));
+  EXPECT_EQ(driver->Status().state, ConnectionState::kError);
+}
+
+TEST_F(NetconfDriverTest, OptionsNeedAHostKeyCheck) {
+  DeviceSettings settings = Settings({});
+  settings.options_json = R"({"connect_timeout_ms": 100})";
+  auto driver = CreateNetconfDriver(settings, DriverContext{});
+  EXPECT_EQ(driver.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(driver.status().message()),
+              HasSubstr("insecure_skip_host_key_check"));
+}
+
+TEST_F(NetconfDriverTest, SchemasAreDownloadedOnceAndShared) {
+  auto first = Connected();
+  ASSERT_TRUE(first);
+  EXPECT_GT(first->schema_downloads(), 5u);
+  auto schema = first->Schema();
+  first->Close();
+  // A new driver (as after a daemon restart) finds every module on disk.
+  auto second = Connected();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->schema_downloads(), 0u);
+  // Same module set: the same shared context.
+  EXPECT_EQ(second->Schema().get(), schema.get());
+}
+
+TEST_F(NetconfDriverTest, GetEveryType) {
+  auto driver = Connected();
+  ASSERT_TRUE(driver);
+  ASSERT_TRUE(driver->Set({{Update("sg0", R"(,"description":"uplink")")}}).ok());
+  auto config = driver->Get({InterfacePath("sg0")}, DataType::kConfig);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_THAT(*config, HasSubstr("uplink"));
+  auto all = driver->Get({kInterfaces}, DataType::kAll);
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_THAT(*all, HasSubstr("uplink"));
+  // netconfd's pure datastore has no interface state: no config, no data.
+  for (DataType type : {DataType::kState, DataType::kOperational}) {
+    auto state = driver->Get({kInterfaces}, type);
+    ASSERT_TRUE(state.ok()) << state.status();
+    EXPECT_THAT(*state, Not(HasSubstr("uplink")));
+  }
+  // State nodes are there for ALL/STATE: the server's own monitoring data.
+  auto monitoring = driver->Get(
+      {"/ietf-netconf-monitoring:netconf-state/sessions"}, DataType::kState);
+  ASSERT_TRUE(monitoring.ok()) << monitoring.status();
+  EXPECT_THAT(*monitoring, HasSubstr("session-id"));
+  // A wildcard path.
+  auto wildcard = driver->Get({std::string(kInterfaces) + "/interface/description"},
+                              DataType::kConfig);
+  ASSERT_TRUE(wildcard.ok()) << wildcard.status();
+  EXPECT_THAT(*wildcard, HasSubstr("uplink"));
+  EXPECT_THAT(*wildcard, Not(HasSubstr("ethernetCsmacd")));
+}
+
+TEST_F(NetconfDriverTest, SetUpdateReplaceDelete) {
+  auto driver = Connected();
+  ASSERT_TRUE(driver);
+  Transaction create{{Update("sg0", R"(,"description":"one","enabled":true)"),
+                      Update("sg1", R"(,"description":"other")")}};
+  ASSERT_TRUE(driver->Set(create).ok());
+  EXPECT_THAT(RunningInterfaces(*driver), HasSubstr("\"one\""));
+
+  // Replace sg0: description gone, enabled false.
+  Transaction replace{{Edit{Edit::Op::kReplace, InterfacePath("sg0"),
+                            InterfaceDoc("sg0", R"(,"enabled":false)")}}};
+  absl::Status replaced = driver->Set(replace);
+  ASSERT_TRUE(replaced.ok()) << replaced;
+  std::string running = RunningInterfaces(*driver);
+  EXPECT_THAT(running, Not(HasSubstr("\"one\"")));
+  EXPECT_THAT(running, HasSubstr("\"other\""));
+
+  // Delete a leaf, an entry, and an entry that does not exist, at once.
+  Transaction remove{{Edit{Edit::Op::kDelete, InterfacePath("sg1") + "/description", ""},
+                      Edit{Edit::Op::kDelete, InterfacePath("sg0"), ""},
+                      Edit{Edit::Op::kDelete, InterfacePath("absent9"), ""}}};
+  absl::Status removed = driver->Set(remove);
+  ASSERT_TRUE(removed.ok()) << removed;
+  running = RunningInterfaces(*driver);
+  EXPECT_THAT(running, Not(HasSubstr("\"sg0\"")));
+  EXPECT_THAT(running, HasSubstr("\"sg1\""));
+  EXPECT_THAT(running, Not(HasSubstr("\"other\"")));
+}
+
+TEST_F(NetconfDriverTest, RejectedSetLeavesRunningUnchanged) {
+  auto driver = Connected();
+  ASSERT_TRUE(driver);
+  // A wrong type never reaches the device.
+  absl::Status bad_type =
+      driver->Set({{Update("sg0", R"(,"enabled":"maybe")")}});
+  EXPECT_EQ(bad_type.code(), absl::StatusCode::kInvalidArgument) << bad_type;
+  // A list entry without its mandatory type: the device refuses the commit;
+  // the good edit next to it must not be applied either.
+  Transaction mixed{
+      {Update("sg-good", ""),
+       Edit{Edit::Op::kUpdate, InterfacePath("sg-bad"),
+            R"({"ietf-interfaces:interfaces":{"interface":[{"name":"sg-bad","description":"x"}]}})"}}};
+  absl::Status status = driver->Set(mixed);
+  EXPECT_FALSE(status.ok());
+  EXPECT_NE(status.code(), absl::StatusCode::kUnavailable) << status;
+  std::string running = RunningInterfaces(*driver);
+  EXPECT_THAT(running, Not(HasSubstr("sg-good")));
+  EXPECT_THAT(running, Not(HasSubstr("sg-bad")));
+  // The session (and candidate lock) is usable afterwards.
+  absl::Status again = driver->Set({{Update("sg-after", "")}});
+  EXPECT_TRUE(again.ok()) << again;
+}
+
+TEST_F(NetconfDriverTest, ConfirmedCommitRollsBackUnlessConfirmed) {
+  // netconfd checks its confirm timer only when its session loop has been
+  // idle for a while: no keepalive here, and slow polling.
+  auto driver = Connected({{"keepalive_interval_ms", 0}});
+  ASSERT_TRUE(driver);
+  Transaction rolled{{Update("sg-rb", "")}};
+  rolled.commit.kind = CommitAction::Kind::kCommit;
+  rolled.commit.id = "c1";
+  rolled.commit.rollback_duration_ms = 1000;
+  absl::Status rolled_status = driver->Set(rolled);
+  ASSERT_TRUE(rolled_status.ok()) << rolled_status;
+  EXPECT_THAT(RunningInterfaces(*driver), HasSubstr("sg-rb"));
+  EXPECT_TRUE(Eventually(
+      [&] { return RunningInterfaces(*driver).find("sg-rb") == std::string::npos; },
+      std::chrono::seconds(15), std::chrono::milliseconds(2500)));
+  // Confirming after the rollback is refused.
+  Transaction late;
+  late.commit.kind = CommitAction::Kind::kConfirm;
+  late.commit.id = "c1";
+  EXPECT_EQ(driver->Set(late).code(), absl::StatusCode::kFailedPrecondition);
+
+  Transaction kept{{Update("sg-keep", "")}};
+  kept.commit.kind = CommitAction::Kind::kCommit;
+  kept.commit.id = "c2";
+  kept.commit.rollback_duration_ms = 1000;
+  absl::Status kept_status = driver->Set(kept);
+  ASSERT_TRUE(kept_status.ok()) << kept_status;
+  Transaction confirm;
+  confirm.commit.kind = CommitAction::Kind::kConfirm;
+  confirm.commit.id = "c2";
+  absl::Status confirmed = driver->Set(confirm);
+  ASSERT_TRUE(confirmed.ok()) << confirmed;
+  std::this_thread::sleep_for(std::chrono::milliseconds(2000));
+  EXPECT_THAT(RunningInterfaces(*driver), HasSubstr("sg-keep"));
+
+  Transaction cancelled{{Update("sg-cancel", "")}};
+  cancelled.commit.kind = CommitAction::Kind::kCommit;
+  cancelled.commit.rollback_duration_ms = 60000;
+  ASSERT_TRUE(driver->Set(cancelled).ok());
+  Transaction cancel;
+  cancel.commit.kind = CommitAction::Kind::kCancel;
+  absl::Status cancel_status = driver->Set(cancel);
+  ASSERT_TRUE(cancel_status.ok()) << cancel_status;
+  EXPECT_THAT(RunningInterfaces(*driver), Not(HasSubstr("sg-cancel")));
+  EXPECT_THAT(RunningInterfaces(*driver), HasSubstr("sg-keep"));
+}
+
+TEST_F(NetconfDriverTest, ReconnectsAfterNetconfdRestart) {
+  auto driver = Connected();
+  ASSERT_TRUE(driver);
+  device_.KillNetconfd();
+  DeviceStatus down;
+  EXPECT_TRUE(Eventually(
+      [&] {
+        down = driver->Status();
+        return down.state == ConnectionState::kError;
+      },
+      std::chrono::seconds(10)));
+  EXPECT_FALSE(down.last_error.empty());
+  // Requests fail fast and clearly while the device is away.
+  auto get = driver->Get({kInterfaces}, DataType::kConfig);
+  EXPECT_EQ(get.status().code(), absl::StatusCode::kUnavailable) << get.status();
+  ASSERT_TRUE(device_.Start("netconfd")) << device_.error();
+  EXPECT_TRUE(Eventually(
+      [&] {
+        DeviceStatus status = driver->Status();
+        return status.state == ConnectionState::kConnected &&
+               status.reconnects >= 1;
+      },
+      std::chrono::seconds(20)))
+      << driver->Status().last_error;
+  absl::Status set = driver->Set({{Update("sg-back", "")}});
+  EXPECT_TRUE(set.ok()) << set;
+  EXPECT_THAT(RunningInterfaces(*driver), HasSubstr("sg-back"));
+  EXPECT_EQ(driver->schema_downloads(), driver->schema_downloads());
+}
+
+TEST_F(NetconfDriverTest, SshdDownAtStartThenBackoffAndConnect) {
+  device_.StopSshd();
+  drivers::DriverRegistry registry;
+  ASSERT_TRUE(registry.Register("netconf", &CreateNetconfDriver).ok());
+  DriverContext context;
+  context.schemas = &cache_;
+  context.state_dir = device_.dir() + "/state";
+  devices::BackoffPolicy backoff;
+  backoff.initial = std::chrono::milliseconds(100);
+  backoff.max = std::chrono::milliseconds(400);
+  devices::DeviceManager manager(registry, context, backoff);
+  ASSERT_TRUE(manager.Add(Settings({})).ok());
+  manager.Start();
+  auto device = manager.Find("dut");
+  ASSERT_TRUE(device);
+  EXPECT_TRUE(Eventually(
+      [&] { return device->status().state == ConnectionState::kError; },
+      std::chrono::seconds(10)));
+  EXPECT_THAT(device->status().last_error, HasSubstr("cannot connect"));
+  ASSERT_TRUE(device_.Start("sshd")) << device_.error();
+  EXPECT_TRUE(manager.WaitConnected(std::chrono::seconds(20)))
+      << device->status().last_error;
+  EXPECT_EQ(device->status().state, ConnectionState::kConnected);
+  manager.Shutdown();
+}
+
+}  // namespace
+}  // namespace southgate::drivers::netconf

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Starts a real NETCONF device on loopback for tests: Debian's netconfd 2.13
+# behind a dedicated sshd, in a scratch directory (facts:
+# ../shared/netconfd.md). Prints nothing; writes DIR/pids when both are up.
+#   start_device.sh DIR PORT USER PASSWORD [netconfd|sshd|all]
+# Idempotent for the user; a stale ncxserver socket is removed first. The
+# modules are loaded by .yang path so that Debian's server plug-in (which runs
+# ifconfig on real interfaces) stays out: a pure datastore.
+set -euo pipefail
+dir=$1 port=$2 user=$3 password=$4 what=${5:-all}
+mkdir -p "$dir" /run/sshd
+# netconf-subsystem runs as the test user and must reach the socket.
+chmod 755 "$dir"
+modules=/usr/share/yuma/modules/ietf
+
+if ! id -u "$user" >/dev/null 2>&1; then
+  useradd -M -s /bin/sh "$user" 2>/dev/null || id -u "$user" >/dev/null
+fi
+echo "$user:$password" | chpasswd
+
+if [[ $what == all || $what == netconfd ]]; then
+  rm -f "$dir/ncx.sock"
+  netconfd --no-startup --superuser="$user" --port="$port" \
+    --ncxserver-sockname="$dir/ncx.sock" \
+    --module="$modules/iana-if-type@2014-05-08.yang" \
+    --module="$modules/ietf-interfaces@2014-05-08.yang" \
+    --log="$dir/netconfd.log" --log-level="${NETCONFD_LOG_LEVEL:-info}" \
+    >"$dir/netconfd.out" 2>&1 </dev/null &
+  echo $! >"$dir/netconfd.pid"
+  for _ in $(seq 100); do [[ -S $dir/ncx.sock ]] && break; sleep 0.05; done
+  [[ -S $dir/ncx.sock ]] || { echo "netconfd did not start" >&2; cat "$dir/netconfd.out" >&2; exit 1; }
+fi
+
+if [[ $what == all || $what == sshd ]]; then
+  [[ -f $dir/host_key ]] || ssh-keygen -q -t ed25519 -N '' -f "$dir/host_key"
+  touch "$dir/authorized_keys"
+  chmod 644 "$dir/authorized_keys"
+  cat >"$dir/sshd_config" <<CONF
+Port $port
+ListenAddress 127.0.0.1
+HostKey $dir/host_key
+PidFile $dir/sshd.pid
+UsePAM yes
+PasswordAuthentication yes
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+StrictModes no
+AuthorizedKeysFile $dir/authorized_keys
+MaxStartups 200
+MaxSessions 200
+Subsystem netconf "/usr/sbin/netconf-subsystem --ncxserver-sockname=$port@$dir/ncx.sock"
+CONF
+  rm -f "$dir/sshd.pid"
+  /usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/sshd.log"
+  for _ in $(seq 100); do [[ -s $dir/sshd.pid ]] && break; sleep 0.05; done
+  [[ -s $dir/sshd.pid ]] || { echo "sshd did not start" >&2; cat "$dir/sshd.log" >&2; exit 1; }
+fi
