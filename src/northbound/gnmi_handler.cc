@@ -58,10 +58,13 @@ absl::Status CheckEncoding(gnmi::Encoding encoding) {
 // so a client never believes e.g. a history request was honoured.
 absl::Status CheckExtensions(
     const google::protobuf::RepeatedPtrField<gnmi_ext::Extension>& extensions,
-    const std::string& target) {
+    const std::string& target, const Driver* commit_driver = nullptr) {
   for (const auto& extension : extensions) {
     switch (extension.ext_case()) {
       case gnmi_ext::Extension::kCommit:
+        // Only a Set reaches a driver with it, and only drivers that map it
+        // (NETCONF confirmed-commit) accept it.
+        if (commit_driver && commit_driver->SupportsConfirmedCommit()) break;
         return absl::UnimplementedError(absl::StrCat(
             "target '", target,
             "' does not support the commit (confirmed-commit) extension"));
@@ -78,6 +81,47 @@ absl::Status CheckExtensions(
     }
   }
   return absl::OkStatus();
+}
+
+// The gnmi_ext Commit extension of a SetRequest as the driver's CommitAction.
+absl::StatusOr<CommitAction> CommitActionOf(
+    const google::protobuf::RepeatedPtrField<gnmi_ext::Extension>& extensions) {
+  CommitAction action;
+  for (const auto& extension : extensions) {
+    if (extension.ext_case() != gnmi_ext::Extension::kCommit) continue;
+    if (action.kind != CommitAction::Kind::kNone) {
+      return absl::InvalidArgumentError("more than one commit extension");
+    }
+    const gnmi_ext::Commit& commit = extension.commit();
+    action.id = commit.id();
+    auto millis = [](const google::protobuf::Duration& d) {
+      return d.seconds() * 1000 + d.nanos() / 1000000;
+    };
+    switch (commit.action_case()) {
+      case gnmi_ext::Commit::kCommit:
+        action.kind = CommitAction::Kind::kCommit;
+        action.rollback_duration_ms = millis(commit.commit().rollback_duration());
+        break;
+      case gnmi_ext::Commit::kConfirm:
+        action.kind = CommitAction::Kind::kConfirm;
+        break;
+      case gnmi_ext::Commit::kCancel:
+        action.kind = CommitAction::Kind::kCancel;
+        break;
+      case gnmi_ext::Commit::kSetRollbackDuration:
+        action.kind = CommitAction::Kind::kSetRollbackDuration;
+        action.rollback_duration_ms =
+            millis(commit.set_rollback_duration().rollback_duration());
+        if (action.rollback_duration_ms <= 0) {
+          return absl::InvalidArgumentError(
+              "set_rollback_duration needs a positive rollback_duration");
+        }
+        break;
+      default:
+        return absl::InvalidArgumentError("commit extension without an action");
+    }
+  }
+  return action;
 }
 
 // The deprecated Update.value field, as sent by old clients, as a TypedValue.
@@ -233,10 +277,12 @@ absl::StatusOr<gnmi::GetResponse> GnmiHandler::Get(
 absl::StatusOr<gnmi::SetResponse> GnmiHandler::Set(
     const gnmi::SetRequest& request) const {
   ASSIGN_OR_RETURN(auto device, ResolveTarget(request.prefix().target()));
-  RETURN_IF_ERROR(CheckExtensions(request.extension(), device->name()));
+  RETURN_IF_ERROR(CheckExtensions(request.extension(), device->name(),
+                                  &device->driver()));
   ASSIGN_OR_RETURN(auto translator, device->Translator());
 
   Transaction transaction;
+  ASSIGN_OR_RETURN(transaction.commit, CommitActionOf(request.extension()));
   gnmi::SetResponse response;
   auto add_result = [&response](const gnmi::Path& path,
                                 gnmi::UpdateResult::Operation op) {
@@ -272,7 +318,10 @@ absl::StatusOr<gnmi::SetResponse> GnmiHandler::Set(
                               gnmi::UpdateResult::UNION_REPLACE));
   RETURN_IF_ERROR(add_updates(request.update(), Edit::Op::kUpdate,
                               gnmi::UpdateResult::UPDATE));
-  if (transaction.edits.empty()) {
+  // Confirm, cancel and set_rollback_duration are Sets without edits.
+  if (transaction.edits.empty() &&
+      (transaction.commit.kind == CommitAction::Kind::kNone ||
+       transaction.commit.kind == CommitAction::Kind::kCommit)) {
     return absl::InvalidArgumentError(
         "SetRequest has no delete, replace, update or union_replace");
   }

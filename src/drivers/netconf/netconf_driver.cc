@@ -607,11 +607,7 @@ absl::StatusOr<std::unique_ptr<Subscription>> NetconfDriver::Subscribe(
 absl::StatusOr<std::unique_ptr<Driver>> CreateNetconfDriver(
     const DeviceSettings& settings, const DriverContext& context) {
   auto options = ParseNetconfOptions(settings, context.state_dir);
-  if (!options.ok()) {
-    return absl::Status(options.status().code(),
-                        absl::StrCat("device '", settings.name, "': ",
-                                     options.status().message()));
-  }
+  if (!options.ok()) return options.status();
   return std::make_unique<NetconfDriver>(settings, context,
                                          *std::move(options));
 }

@@ -74,9 +74,13 @@ absl::StatusOr<NetconfOptions> ParseNetconfOptions(
     out = std::chrono::milliseconds(value.get<int64_t>());
     return absl::OkStatus();
   };
+  std::string base_dir;
   for (const auto& [key, value] : json.items()) {
     absl::Status status;
-    if (key == "private_key_file") {
+    if (key == "base_dir") {
+      // Added by the daemon: the configuration file's folder.
+      status = string_option(key, value, base_dir);
+    } else if (key == "private_key_file") {
       status = string_option(key, value, ssh.private_key_file);
     } else if (key == "public_key_file") {
       status = string_option(key, value, ssh.public_key_file);
@@ -125,6 +129,15 @@ absl::StatusOr<NetconfOptions> ParseNetconfOptions(
   }
   if (checks == 1 && ssh.insecure_skip_host_key_check)
     return OptionError("'insecure_skip_host_key_check' with a host key check");
+  // Relative file names are relative to the configuration file.
+  for (std::string* path :
+       {&ssh.private_key_file, &ssh.public_key_file, &ssh.known_hosts_file,
+        &options.schema_cache_dir}) {
+    if (!path->empty() && !base_dir.empty() &&
+        std::filesystem::path(*path).is_relative()) {
+      *path = (std::filesystem::path(base_dir) / *path).string();
+    }
+  }
   if (options.schema_cache_dir.empty()) {
     options.schema_cache_dir =
         (std::filesystem::path(state_dir.empty() ? "." : state_dir) /
