@@ -46,6 +46,7 @@ class DaemonProcess {
   std::string Log() const;
   const std::string& dir() const { return dir_; }
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
   int ops_port() const { return ops_port_; }
   // Sends `signal` (e.g. SIGHUP) without waiting.
   void Signal(int signal);

@@ -659,5 +659,47 @@ TEST_F(SubscribeEndToEnd, SlowReaderIsCutWhileAFastOneKeepsItsStream) {
   fast.Finish();
 }
 
+TEST_F(SubscribeEndToEnd, ADeviceThatDisappearsEndsItsStreams) {
+  // A daemon of its own: this test removes a device.
+  DaemonProcess daemon(kConfig);
+  ASSERT_TRUE(daemon.WaitReady(std::chrono::seconds(60))) << daemon.Log();
+  auto stub = gnmi::gNMI::NewStub(daemon.TlsChannel());
+  Call call =
+      Open(Request("sim2", {{InOctets(), gnmi::ON_CHANGE}}), stub.get());
+  ReadUntilSync(call);
+
+  // Reload a configuration without sim2.
+  const std::string path = daemon.dir() + "/southgate.yaml";
+  std::string config;
+  {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    config = text.str();
+  }
+  const size_t begin = config.find("  - name: sim2");
+  const size_t end = config.find("  - name: load");
+  ASSERT_NE(begin, std::string::npos);
+  ASSERT_NE(end, std::string::npos);
+  config.erase(begin, end - begin);
+  {
+    std::ofstream out(path);
+    out << config;
+  }
+  ASSERT_EQ(kill(daemon.pid(), SIGHUP), 0);
+
+  gnmi::SubscribeResponse response;
+  while (call.Read(&response)) {
+  }
+  grpc::Status status = call.Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE)
+      << status.error_message() << "\n"
+      << daemon.Log();
+  EXPECT_THAT(status.error_message(), HasSubstr("sim2"));
+  call = Call();
+  stub.reset();  // an open connection would hold the graceful shutdown
+  EXPECT_EQ(daemon.Stop(SIGTERM), 0);
+}
+
 }  // namespace
 }  // namespace southgate::testing
