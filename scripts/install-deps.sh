@@ -19,6 +19,8 @@ packages=(
   libjemalloc-dev
   # ops tests: a real Prometheus scrapes the daemon
   prometheus
+  # a real NETCONF device for the netconf driver's tests (tests/netconf)
+  netconfd openssh-server openssh-client
 )
 
 missing=()

@@ -1,6 +1,7 @@
 #include "schema/netconf_xml.h"
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -151,6 +152,29 @@ std::unique_ptr<XmlNode> FromLyd(const lyd_node* node,
   return out;
 }
 
+// Every leaf value of `tree` checked against its type: a partial parse
+// leaves values unchecked, and nothing invalid may reach a device.
+absl::Status CheckValues(const ly_ctx* ctx, const lyd_node* tree) {
+  for (const lyd_node* top = tree; top; top = top->next) {
+    const lyd_node* node;
+    LYD_TREE_DFS_BEGIN(top, node) {
+      if (node->schema && (node->schema->nodetype & LYD_NODE_TERM)) {
+        const char* value = lyd_get_value(node);
+        LY_ERR rc = lyd_value_validate(ctx, node->schema, value,
+                                       value ? strlen(value) : 0, node, nullptr,
+                                       nullptr);
+        if (rc != LY_SUCCESS && rc != LY_EINCOMPLETE) {
+          return LyError(ctx, absl::StatusCode::kInvalidArgument,
+                         absl::StrCat("invalid value '", value ? value : "",
+                                      "' for ", internal::NodePath(node)));
+        }
+      }
+      LYD_TREE_DFS_END(top, node);
+    }
+  }
+  return absl::OkStatus();
+}
+
 // One step of a data path: [prefix:]name[key='value']...
 struct Step {
   std::string module;  // empty: the parent's
@@ -229,7 +253,22 @@ absl::StatusOr<std::unique_ptr<XmlNode>> Chain(const ly_ctx* ctx,
   std::unique_ptr<XmlNode> root;
   XmlNode* parent = nullptr;
   std::string module;
+  std::string schema_path;
   for (const Step& step : steps) {
+    if (step.simple && !stop_at_complex && step.keys.empty()) {
+      // A list step without keys names every entry: not one node to remove.
+      absl::StrAppend(&schema_path, "/", step.module.empty() ? "" : step.module + ":",
+                      step.name);
+      const lysc_node* snode = lys_find_path(ctx, nullptr, schema_path.c_str(), 0);
+      if (snode && snode->nodetype == LYS_LIST) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "cannot delete '", schema_path,
+            "' without its keys on a NETCONF device"));
+      }
+    } else if (!stop_at_complex) {
+      absl::StrAppend(&schema_path, "/", step.module.empty() ? "" : step.module + ":",
+                      step.name);
+    }
     if (!step.simple) {
       if (stop_at_complex) break;
       return absl::InvalidArgumentError(
@@ -297,6 +336,7 @@ absl::StatusOr<std::string> BuildEditConfig(
                      DataTree::ParseJsonIetf(context, edit.document,
                                              DataTree::Parse::kPartial));
     if (tree.empty()) continue;
+    RETURN_IF_ERROR(CheckValues(ctx, tree.raw()));
     std::vector<const lyd_node*> targets;
     if (internal::IsRootXPath(edit.xpath)) {
       for (const lyd_node* n = tree.raw(); n; n = n->next) targets.push_back(n);
