@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/time.h"
+#include "schema/data_tree.h"
 #include "spdlog/spdlog.h"
 
 namespace southgate::telemetry {
@@ -35,6 +36,10 @@ class Upstream {
   bool synced = false;
   bool dead = false;
   std::unique_ptr<Subscription> subscription;
+  // Set when the driver cannot push and the hub polls it instead.
+  std::shared_ptr<devices::Device> polled_device;
+  std::chrono::steady_clock::duration poll_every{};
+  std::chrono::steady_clock::time_point next_poll{};
 
  private:
   std::shared_ptr<const PathInfo> MakePath(std::string xpath) {
@@ -74,6 +79,9 @@ class UpstreamSink final : public NotificationSink {
  private:
   std::weak_ptr<Upstream> upstream_;
 };
+
+// What a polled upstream holds instead of a driver subscription.
+class PolledSubscription final : public Subscription {};
 
 }  // namespace
 
@@ -152,7 +160,78 @@ std::vector<LeafPtr> Membership::Snapshot() const {
   return leaves;
 }
 
-Hub::Hub() : reaper_([this] { ReapLoop(); }) {}
+Hub::Hub(HubOptions options)
+    : options_(options),
+      reaper_([this] { ReapLoop(); }),
+      poller_([this] { PollLoop(); }) {}
+
+absl::Status Hub::PollOnce(Upstream& upstream) {
+  const std::string& xpath = std::get<1>(upstream.key);
+  auto document = upstream.polled_device->driver().Get({xpath}, DataType::kAll);
+  absl::StatusOr<std::vector<Notification::LeafUpdate>> leaves;
+  if (document.ok()) {
+    auto tree = schema::DataTree::ParseJsonIetf(
+        upstream.translator->context(), *document,
+        schema::DataTree::Parse::kPartial);
+    leaves = tree.ok() ? tree->Leaves(xpath) : tree.status();
+  } else {
+    leaves = document.status();
+  }
+  if (!leaves.ok()) {
+    spdlog::debug("telemetry: polling {} on '{}': {}", xpath,
+                  std::get<0>(upstream.key),
+                  std::string(leaves.status().message()));
+    return leaves.status();  // keep the last values; try again next time
+  }
+  // The difference from what the cache holds is the change.
+  Notification changes;
+  changes.timestamp_ns = NowNanos();
+  {
+    std::lock_guard lock(upstream.mutex);
+    if (upstream.dead) return absl::OkStatus();
+    absl::flat_hash_map<std::string_view, bool> present;
+    for (Notification::LeafUpdate& leaf : *leaves) {
+      auto it = upstream.cache.find(leaf.xpath);
+      if (it == upstream.cache.end() || it->second->json() != leaf.json_value) {
+        changes.updates.push_back(leaf);
+      }
+    }
+    for (const auto& leaf : *leaves) present[leaf.xpath] = true;
+    for (const auto& [path, unused] : upstream.cache) {
+      if (!present.contains(path)) changes.deletes.push_back(path);
+    }
+  }
+  if (!changes.updates.empty() || !changes.deletes.empty()) {
+    upstream.OnNotification(std::move(changes));
+  }
+  upstream.OnSynced();
+  return absl::OkStatus();
+}
+
+void Hub::PollLoop() {
+  std::unique_lock lock(poll_mutex_);
+  while (!poll_stop_) {
+    poll_wake_.wait_for(lock, std::chrono::milliseconds(10));
+    if (poll_stop_) break;
+    const auto now = std::chrono::steady_clock::now();
+    std::vector<std::shared_ptr<Upstream>> due;
+    std::erase_if(polled_, [&](const std::weak_ptr<Upstream>& weak) {
+      auto upstream = weak.lock();
+      if (!upstream) return true;
+      std::lock_guard upstream_lock(upstream->mutex);
+      if (upstream->dead) return true;
+      if (upstream->next_poll <= now) {
+        upstream->next_poll = now + upstream->poll_every;
+        due.push_back(std::move(upstream));
+      }
+      return false;
+    });
+    lock.unlock();
+    // Get may block on the device: only this thread waits for it.
+    for (const auto& upstream : due) (void)PollOnce(*upstream);
+    lock.lock();
+  }
+}
 
 Hub::~Hub() {
   std::vector<std::unique_ptr<Subscription>> subscriptions;
@@ -168,6 +247,12 @@ Hub::~Hub() {
     upstreams_.clear();
   }
   subscriptions.clear();
+  {
+    std::lock_guard lock(poll_mutex_);
+    poll_stop_ = true;
+  }
+  poll_wake_.notify_all();
+  poller_.join();
   {
     std::lock_guard lock(reap_mutex_);
     reap_stop_ = true;
@@ -207,6 +292,36 @@ absl::StatusOr<std::unique_ptr<Membership>> Hub::Join(
   if (create) {
     auto subscription = device->driver().Subscribe(
         {spec}, std::make_shared<UpstreamSink>(upstream));
+    if (!subscription.ok() &&
+        subscription.status().code() == absl::StatusCode::kUnimplemented) {
+      // The driver cannot push: read it with Get and diff the reads.
+      spdlog::info("telemetry: '{}' cannot subscribe ({}); polling {} instead",
+                   device->name(), std::string(subscription.status().message()),
+                   spec.xpath);
+      {
+        std::lock_guard upstream_lock(upstream->mutex);
+        upstream->polled_device = device;
+        upstream->poll_every =
+            spec.mode == SubscriptionMode::kSample &&
+                    spec.sample_interval_ns > 0
+                ? std::chrono::steady_clock::duration(
+                      std::chrono::nanoseconds(spec.sample_interval_ns))
+                : std::chrono::steady_clock::duration(options_.poll_interval);
+        upstream->next_poll =
+            std::chrono::steady_clock::now() + upstream->poll_every;
+      }
+      // The initial content and the sync; a device that cannot be read
+      // fails the subscription as a refused Subscribe would.
+      if (absl::Status first = PollOnce(*upstream); !first.ok()) {
+        subscription = first;
+      } else {
+        {
+          std::lock_guard lock(poll_mutex_);
+          polled_.push_back(upstream);
+        }
+        subscription = std::unique_ptr<Subscription>(new PolledSubscription());
+      }
+    }
     if (!subscription.ok()) {
       Forget(upstream.get());
       std::lock_guard upstream_lock(upstream->mutex);

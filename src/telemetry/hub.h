@@ -11,6 +11,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <map>
@@ -70,9 +71,16 @@ class Membership {
   Listener* listener_;
 };
 
+struct HubOptions {
+  // How often a driver that cannot push (Subscribe answers UNIMPLEMENTED)
+  // is read with Get for ON_CHANGE/TARGET_DEFINED/ONCE/POLL; the hub diffs
+  // successive reads into changes and deletes. SAMPLE polls at its interval.
+  std::chrono::milliseconds poll_interval{1000};
+};
+
 class Hub {
  public:
-  Hub();
+  explicit Hub(HubOptions options = {});
   ~Hub();  // ends every driver subscription
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;
@@ -104,6 +112,11 @@ class Hub {
   void Reap(std::unique_ptr<Subscription> subscription);
   void ReapLoop();
   void LogStats(const char* why) const;
+  // Emulation for drivers without Subscribe: reads and diffs.
+  void PollLoop();
+  static absl::Status PollOnce(Upstream& upstream);
+
+  const HubOptions options_;
 
   mutable std::mutex mutex_;
   std::map<Key, std::shared_ptr<Upstream>> upstreams_;
@@ -118,6 +131,12 @@ class Hub {
   std::vector<std::unique_ptr<Subscription>> reap_queue_;
   bool reap_stop_ = false;
   std::thread reaper_;
+
+  std::mutex poll_mutex_;
+  std::condition_variable poll_wake_;
+  std::vector<std::weak_ptr<Upstream>> polled_;
+  bool poll_stop_ = false;
+  std::thread poller_;
 };
 
 }  // namespace southgate::telemetry

@@ -49,13 +49,16 @@ class FakeDriver : public Driver {
   std::vector<ModelInfo> Models() const override { return {}; }
   absl::StatusOr<std::string> Get(const std::vector<std::string>&,
                                   DataType) override {
-    return "{}";
+    std::lock_guard lock(mutex);
+    ++gets;
+    return document;
   }
   absl::Status Set(const Transaction&) override { return absl::OkStatus(); }
   absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(
       const std::vector<SubscriptionSpec>& specs,
       std::shared_ptr<NotificationSink> sink) override {
     if (fail) return absl::UnavailableError("device down");
+    if (cannot_push) return absl::UnimplementedError("no push here");
     ++subscribes;
     ++live;
     {
@@ -81,7 +84,10 @@ class FakeDriver : public Driver {
   std::atomic<int> subscribes{0};
   std::atomic<int> live{0};
   bool fail = false;
+  bool cannot_push = false;
   std::mutex mutex;
+  std::string document = "{}";
+  int gets = 0;
   std::vector<std::shared_ptr<NotificationSink>> sinks;
   std::vector<SubscriptionSpec> last_specs;
 };
@@ -212,6 +218,58 @@ TEST_F(HubTest, DriverErrorsReachListenersAndFailuresAreReturned) {
   other.xpath = "/ietf-interfaces:interfaces-state";
   auto failed = hub_.Join(device_, translator_, other, &b);
   EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable);
+}
+
+std::string InterfacesDocument(const std::string& description) {
+  std::string interface =
+      R"({"name":"eth0","type":"iana-if-type:ethernetCsmacd")";
+  if (!description.empty()) {
+    interface += R"(,"description":")" + description + "\"";
+  }
+  return R"({"ietf-interfaces:interfaces":{"interface":[)" + interface + "}]}}";
+}
+
+TEST(HubPollingTest, DriversThatCannotPushArePolledAndDiffed) {
+  auto driver = std::make_unique<FakeDriver>();
+  FakeDriver* fake = driver.get();
+  fake->cannot_push = true;
+  fake->document = InterfacesDocument("one");
+  DeviceSettings settings;
+  settings.name = "polled";
+  auto device = std::make_shared<devices::Device>(settings, std::move(driver));
+  auto translator =
+      std::make_shared<schema::GnmiTranslator>(schema::testing::TestContext());
+  Hub hub(HubOptions{std::chrono::milliseconds(5)});
+
+  Recorder recorder;
+  SubscriptionSpec spec;
+  spec.xpath = kEth0Description;
+  spec.mode = SubscriptionMode::kOnChange;
+  auto membership = hub.Join(device, translator, spec, &recorder);
+  ASSERT_TRUE(membership.ok()) << membership.status();
+  EXPECT_TRUE(recorder.synced);
+  EXPECT_EQ(recorder.Seen(), std::vector<std::string>{"\"one\""});
+  EXPECT_EQ(hub.Stats().upstream_subscriptions, 1u);
+
+  {
+    std::lock_guard lock(fake->mutex);
+    fake->document = InterfacesDocument("two");
+  }
+  EXPECT_TRUE(Eventually([&] { return recorder.Seen().size() >= 2; }));
+  EXPECT_EQ(recorder.Seen()[1], "\"two\"");
+  // Unchanged reads send nothing.
+  std::this_thread::sleep_for(30ms);
+  EXPECT_EQ(recorder.Seen().size(), 2u);
+
+  {
+    std::lock_guard lock(fake->mutex);
+    fake->document = InterfacesDocument("");
+  }
+  EXPECT_TRUE(Eventually([&] { return recorder.Seen().size() >= 3; }));
+  EXPECT_EQ(recorder.Seen()[2], std::string("delete ") + kEth0Description);
+  membership->reset();
+  EXPECT_TRUE(
+      Eventually([&] { return hub.Stats().upstream_subscriptions == 0; }));
 }
 
 TEST(WireTest, AssembledNotificationParsesAsGnmi) {
