@@ -414,7 +414,15 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGHUP);
+  // As PID 1 in a container the kernel drops signals whose disposition is
+  // SIG_DFL, even blocked ones, so sigwait would never see SIGTERM from the
+  // runtime. A (never called) handler makes them deliverable.
+  struct sigaction deliverable {};
+  deliverable.sa_handler = [](int) {};
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  for (int signal : {SIGINT, SIGTERM, SIGHUP}) {
+    sigaction(signal, &deliverable, nullptr);
+  }
 
   SetUpLogging(config.log.level, config.log.format);
   spdlog::info("southgated {} starting with {}", SOUTHGATE_VERSION,

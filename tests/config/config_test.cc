@@ -416,8 +416,14 @@ TEST(ExampleConfigTest, LabYamlLoads) {
 }  // namespace
 }  // namespace southgate::config
 
+namespace southgate::config {
+namespace {
+
+using ::testing::HasSubstr;
+
 TEST(OpsConfigTest, ListenParsedAndValidated) {
-  auto enabled = ParseConfig("ops:\n  listen: 127.0.0.1:9340\n", "<inline>", "/");
+  auto enabled =
+      ParseConfig("ops:\n  listen: 127.0.0.1:9340\n", "<inline>", "/");
   ASSERT_TRUE(enabled.ok()) << enabled.status();
   EXPECT_EQ(enabled->ops.listen, "127.0.0.1:9340");
   auto absent = ParseConfig("", "<inline>", "/");
@@ -435,3 +441,6 @@ TEST(OpsConfigTest, ListenParsedAndValidated) {
   EXPECT_THAT(std::string(unknown.status().message()),
               HasSubstr("ops.port: unknown key"));
 }
+
+}  // namespace
+}  // namespace southgate::config
