@@ -364,5 +364,102 @@ TEST_F(NetconfDriverTest, SshdDownAtStartThenBackoffAndConnect) {
   manager.Shutdown();
 }
 
+// Collects what a subscription delivers.
+class TestSink : public NotificationSink {
+ public:
+  void OnNotification(Notification notification) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    notifications_.push_back(std::move(notification));
+  }
+  void OnSynced() override { synced_ = true; }
+  void OnError(absl::Status status) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    error_ = status;
+  }
+  std::vector<Notification> notifications() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return notifications_;
+  }
+  // Whether any update so far has `path_part` in its path and `value_part`
+  // in its value.
+  bool Saw(const std::string& path_part, const std::string& value_part) {
+    for (const auto& n : notifications())
+      for (const auto& u : n.updates)
+        if (u.xpath.find(path_part) != std::string::npos &&
+            u.json_value.find(value_part) != std::string::npos)
+          return true;
+    return false;
+  }
+  bool SawDelete(const std::string& path_part) {
+    for (const auto& n : notifications())
+      for (const auto& d : n.deletes)
+        if (d.find(path_part) != std::string::npos) return true;
+    return false;
+  }
+  std::atomic<bool> synced_{false};
+
+ private:
+  std::mutex mutex_;
+  std::vector<Notification> notifications_;
+  absl::Status error_;
+};
+
+TEST_F(NetconfDriverTest, SampleSendsEveryLeafEachInterval) {
+  auto driver = Connected();
+  ASSERT_TRUE(driver);
+  ASSERT_TRUE(driver->Set({{Update("sg0", R"(,"description":"sampled")")}}).ok());
+  auto sink = std::make_shared<TestSink>();
+  SubscriptionSpec spec;
+  spec.xpath = kInterfaces;
+  spec.mode = SubscriptionMode::kSample;
+  spec.sample_interval_ns = 100'000'000;
+  auto subscription = driver->Subscribe({spec}, sink);
+  ASSERT_TRUE(subscription.ok()) << subscription.status();
+  EXPECT_TRUE(sink->synced_);
+  EXPECT_TRUE(sink->Saw("description", "sampled"));
+  EXPECT_TRUE(Eventually(
+      [&] {
+        int with_value = 0;
+        for (const auto& n : sink->notifications())
+          for (const auto& u : n.updates)
+            if (u.json_value.find("sampled") != std::string::npos) ++with_value;
+        return with_value >= 3;
+      },
+      std::chrono::seconds(10)));
+  subscription->reset();
+  size_t count = sink->notifications().size();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(sink->notifications().size(), count);  // nothing after cancel
+}
+
+TEST_F(NetconfDriverTest, OnChangeSeesOtherClientsAndResumesAfterRestart) {
+  auto driver = Connected({{"change_poll_interval_ms", 100}});
+  ASSERT_TRUE(driver);
+  auto other = Connected();  // another NETCONF client of the same device
+  ASSERT_TRUE(other);
+  auto sink = std::make_shared<TestSink>();
+  SubscriptionSpec spec;
+  spec.xpath = kInterfaces;
+  spec.mode = SubscriptionMode::kOnChange;
+  auto subscription = driver->Subscribe({spec}, sink);
+  ASSERT_TRUE(subscription.ok()) << subscription.status();
+  ASSERT_TRUE(other->Set({{Update("sg-oc", R"(,"description":"first")")}}).ok());
+  EXPECT_TRUE(Eventually([&] { return sink->Saw("sg-oc", "first"); },
+                         std::chrono::seconds(10)));
+  // netconfd restarts empty (no startup config): the entry is deleted, and
+  // the subscription goes on once the driver has reconnected.
+  device_.KillNetconfd();
+  ASSERT_TRUE(device_.Start("netconfd")) << device_.error();
+  EXPECT_TRUE(Eventually([&] { return sink->SawDelete("sg-oc"); },
+                         std::chrono::seconds(20)));
+  EXPECT_TRUE(Eventually(
+      [&] {
+        return other->Set({{Update("sg-oc", R"(,"description":"second")")}}).ok();
+      },
+      std::chrono::seconds(20), std::chrono::milliseconds(500)));
+  EXPECT_TRUE(Eventually([&] { return sink->Saw("sg-oc", "second"); },
+                         std::chrono::seconds(10)));
+}
+
 }  // namespace
 }  // namespace southgate::drivers::netconf

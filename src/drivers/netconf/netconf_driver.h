@@ -19,6 +19,7 @@
 
 #include "drivers/netconf/netconf_options.h"
 #include "netconf/session.h"
+#include "schema/data_tree.h"
 #include "schema/yang_context.h"
 #include "southgate/driver.h"
 
@@ -60,7 +61,11 @@ class NetconfDriver : public Driver {
   // reconnects.
   void LinkLost(const absl::Status& cause);
   void Worker();
-  absl::Status SetLocked(const Transaction& transaction);
+  // The device's data selected by `xpaths` and `type`, parsed into the
+  // device's schema.
+  absl::StatusOr<schema::DataTree> FetchTree(
+      const std::vector<std::string>& xpaths, DataType type);
+  friend class PollSubscription;
   absl::Status ApplyCandidate(const std::string& content,
                               const CommitAction& commit);
   absl::Status FollowUpCommit(const CommitAction& commit);

@@ -105,6 +105,8 @@ absl::StatusOr<NetconfOptions> ParseNetconfOptions(
       if (!value.is_number() || value.get<double>() < 1.0)
         return OptionError("'backoff_multiplier' must be a number >= 1");
       options.backoff_multiplier = value.get<double>();
+    } else if (key == "change_poll_interval_ms") {
+      status = ms_option(key, value, options.change_poll_interval, 10);
     } else if (key == "reconnect") {
       if (!value.is_boolean()) return OptionError("'reconnect' must be a boolean");
       options.reconnect = value.get<bool>();

@@ -21,6 +21,8 @@ struct NetconfOptions {
   std::chrono::milliseconds backoff_max{30000};
   double backoff_multiplier = 2.0;
   bool reconnect = true;
+  // ON_CHANGE without device notifications: poll and diff at this period.
+  std::chrono::milliseconds change_poll_interval{1000};
   // Downloaded YANG modules (get-schema); default <state_dir>/netconf-schemas.
   std::string schema_cache_dir;
 };
