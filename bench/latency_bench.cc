@@ -56,7 +56,7 @@ int Main(int argc, char** argv) {
   std::string sim_options =
       R"({"seed": "{SOURCE}/examples/sim/ietf-default.json", )"
       R"("update_interval_ms": 0, "change_rate": {RATE}, )"
-      R"("change_leaves": 100, "change_batch": {UPDATES}})";
+      R"("change_leaves": 10000, "change_batch": {UPDATES}})";
   std::string servers = "both";
   std::vector<std::string> daemon_env;
   double warmup_s = 2, window_s = 10;
