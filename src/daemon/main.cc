@@ -350,6 +350,36 @@ void RegisterDeviceCollectors(ops::Registry& registry,
       });
 }
 
+// Streaming metrics, read from the telemetry hub when scraped.
+void RegisterTelemetryCollectors(ops::Registry& registry,
+                                 telemetry::Hub& hub) {
+  auto one = [&hub](uint64_t telemetry::TelemetryStats::*field) {
+    return [&hub, field] {
+      return std::vector<ops::Sample>{
+          {{}, static_cast<double>(hub.Stats().*field)}};
+    };
+  };
+  registry.SetCollector("southgate_gnmi_subscriptions_active",
+                        "Client gNMI Subscribe RPCs currently open",
+                        ops::MetricType::kGauge,
+                        one(&telemetry::TelemetryStats::client_streams));
+  registry.SetCollector(
+      "southgate_device_streams_active",
+      "Upstream telemetry subscriptions open on devices (shared by clients)",
+      ops::MetricType::kGauge,
+      one(&telemetry::TelemetryStats::upstream_subscriptions));
+  registry.SetCollector("southgate_telemetry_cache_entries",
+                        "Leaves held in the telemetry caches",
+                        ops::MetricType::kGauge,
+                        one(&telemetry::TelemetryStats::cached_leaves));
+  registry.SetCollector(
+      "southgate_gnmi_slow_clients_disconnected_total",
+      "Subscribe streams ended with RESOURCE_EXHAUSTED because the client "
+      "did not read fast enough",
+      ops::MetricType::kCounter,
+      one(&telemetry::TelemetryStats::slow_clients_cut));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -543,6 +573,7 @@ int main(int argc, char** argv) {
   ops::Metrics& metrics = ops::Metrics::Default();
   metrics.build_info.With({SOUTHGATE_VERSION}).Set(1);
   RegisterDeviceCollectors(metrics.registry, *device_manager);
+  RegisterTelemetryCollectors(metrics.registry, *hub);
   std::atomic<bool> draining{false};
   auto readiness = [&draining, devices = device_manager.get()] {
     if (draining) return ops::Readiness{false, "shutting down"};
@@ -617,9 +648,13 @@ int main(int argc, char** argv) {
   (*server)->Shutdown(config.shutdown_grace);
   spdlog::debug("gRPC server stopped");
   if (ops_server) ops_server->Stop();
-  for (const char* name : {"southgate_device_up", "southgate_device_state",
-                           "southgate_device_reconnects_total",
-                           "southgate_ready"}) {
+  // Collectors read the hub and the devices: gone before they are.
+  for (const char* name :
+       {"southgate_device_up", "southgate_device_state",
+        "southgate_device_reconnects_total", "southgate_ready",
+        "southgate_gnmi_subscriptions_active",
+        "southgate_device_streams_active", "southgate_telemetry_cache_entries",
+        "southgate_gnmi_slow_clients_disconnected_total"}) {
     metrics.registry.RemoveCollector(name);
   }
   work.Stop();

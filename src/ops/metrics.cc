@@ -302,21 +302,6 @@ Metrics::Metrics(Registry& r)
           "southgate_device_connect_attempts_total",
           "Device connection attempts, by device and result (ok, error)",
           {"device", "result"})),
-      subscriptions_active(
-          r.AddGauge("southgate_gnmi_subscriptions_active",
-                     "Client gNMI Subscribe RPCs currently open")
-              .With({})),
-      streams_active(r.AddGauge("southgate_device_streams_active",
-                                "Upstream telemetry streams open to devices")
-                         .With({})),
-      cache_entries(r.AddGauge("southgate_telemetry_cache_entries",
-                               "Leaves held in the telemetry cache, by device",
-                               {"device"})),
-      slow_clients_disconnected(
-          r.AddCounter("southgate_gnmi_slow_clients_disconnected_total",
-                       "Subscribe clients cut off because they did not read "
-                       "fast enough")
-              .With({})),
       rate_limited(r.AddCounter("southgate_gnmi_rate_limited_total",
                                 "Requests refused with RESOURCE_EXHAUSTED "
                                 "because the server was busy, by method",

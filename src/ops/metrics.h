@@ -184,11 +184,9 @@ struct Metrics {
   Family<Histogram>& device_rpc_seconds;  // {device, operation, result}
   // Connection attempts made by the device manager.
   Family<Counter>& device_connect_attempts;  // {device, result}
-  // Streaming (set by the Subscribe implementation).
-  Gauge& subscriptions_active;  // client Subscribe RPCs
-  Gauge& streams_active;        // upstream streams to devices
-  Family<Gauge>& cache_entries;  // {device}: telemetry cache leaves
-  Counter& slow_clients_disconnected;
+  // Streaming (client Subscribe RPCs, upstream device streams, telemetry
+  // cache, slow clients cut off) is exported by scrape-time collectors over
+  // telemetry::Hub::Stats() that the daemon registers; see main.cc.
   // Requests refused because the server is busy (work queue full).
   Family<Counter>& rate_limited;  // {method}
   Family<Counter>& auth_failures;  // {reason}

@@ -257,6 +257,9 @@ TEST(OpsEndToEnd, PrometheusScrapesMetricsAndReadsThemBack) {
                 kGets, timeout),
             kGets);
   EXPECT_EQ(prometheus.WaitFor("southgate_ready", 1, timeout), 1);
+  EXPECT_EQ(prometheus.WaitFor("southgate_gnmi_subscriptions_active", 0,
+                               timeout),
+            0);
   EXPECT_EQ(daemon.Stop(SIGTERM), 0) << daemon.Log();
 }
 
@@ -391,6 +394,14 @@ TEST(OpsEndToEnd, SighupAddsAndRemovesDevicesWhileAClientReadsAnother) {
                            std::chrono::seconds(30)))
         << "the sim1 stream stopped after the reload";
     EXPECT_FALSE(stream_ended) << "the sim1 stream was dropped by the reload";
+  }
+  if (streaming) {
+    auto during = OpsClient(daemon.ops_port())->Get("/metrics");
+    ASSERT_TRUE(during);
+    EXPECT_THAT(during->body,
+                HasSubstr("\nsouthgate_gnmi_subscriptions_active 1\n"));
+    EXPECT_THAT(during->body,
+                ::testing::Not(HasSubstr("\nsouthgate_device_streams_active 0\n")));
   }
   stop = true;
   getter.join();
