@@ -296,7 +296,7 @@ TEST(KubernetesManifests, ProbesResourcesAndRestrictedSecurityContext) {
   // the state directory is a writable volume (the root is read-only).
   YAML::Node config = YAML::Load(
       objects["ConfigMap"][0]["data"]["southgate.yaml"].as<std::string>());
-  EXPECT_EQ(config["ops"]["listen"].as<std::string>(), "[::]:9340");
+  EXPECT_EQ(config["ops"]["listen"].as<std::string>(), "0.0.0.0:9340");
   bool state_mounted = false;
   for (const auto& mount : container["volumeMounts"]) {
     if (mount["mountPath"].as<std::string>() ==

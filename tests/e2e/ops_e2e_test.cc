@@ -1,7 +1,10 @@
 // End-to-end tests of operating the daemon: Prometheus scraping the ops
 // endpoint for real, health and readiness across start and shutdown, live
 // reload on SIGHUP (good and bad), and the install tree.
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -485,6 +488,79 @@ TEST(OpsEndToEnd, BadReloadIsRejectedAndTheRunningConfigurationKept) {
             grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_TRUE(GetFrom(*stub, "sim1").ok());
   EXPECT_EQ(daemon.Stop(SIGTERM), 0) << daemon.Log();
+}
+
+}  // namespace
+}  // namespace southgate::testing
+
+namespace southgate::testing {
+namespace {
+
+// A fake systemd: a datagram socket the daemon finds through NOTIFY_SOCKET.
+class NotifySocket {
+ public:
+  NotifySocket() {
+    char pattern[] = "/tmp/southgate-notify-XXXXXX";
+    dir_ = mkdtemp(pattern);
+    path_ = dir_ + "/notify";
+    fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::snprintf(address.sun_path, sizeof(address.sun_path), "%s",
+                  path_.c_str());
+    bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  }
+  ~NotifySocket() {
+    close(fd_);
+    std::error_code ignored;
+    fs::remove_all(dir_, ignored);
+  }
+  const std::string& path() const { return path_; }
+  // Reads datagrams until one contains `text` (true) or `timeout`.
+  bool WaitFor(const std::string& text, std::chrono::seconds timeout) {
+    auto deadline = Clock::now() + timeout;
+    while (Clock::now() < deadline) {
+      pollfd poll_fd{fd_, POLLIN, 0};
+      if (poll(&poll_fd, 1, 100) <= 0) continue;
+      char buffer[4096];
+      ssize_t n = recv(fd_, buffer, sizeof(buffer), 0);
+      if (n <= 0) continue;
+      std::string message(buffer, n);
+      received_ += message + "|";
+      if (message.find(text) != std::string::npos) return true;
+    }
+    return false;
+  }
+  const std::string& received() const { return received_; }
+
+ private:
+  std::string dir_, path_, received_;
+  int fd_ = -1;
+};
+
+TEST(OpsEndToEnd, SystemdNotifyReadyWatchdogReloadingStopping) {
+  NotifySocket systemd;
+  // The child inherits these; WATCHDOG_USEC asks for a ping every 100 ms.
+  setenv("NOTIFY_SOCKET", systemd.path().c_str(), 1);
+  setenv("WATCHDOG_USEC", "200000", 1);
+  DaemonProcess daemon(OpsConfig());
+  unsetenv("NOTIFY_SOCKET");
+  unsetenv("WATCHDOG_USEC");
+  ASSERT_TRUE(systemd.WaitFor("READY=1", std::chrono::seconds(60)))
+      << systemd.received() << daemon.Log();
+  ASSERT_TRUE(systemd.WaitFor("WATCHDOG=1", std::chrono::seconds(10)))
+      << systemd.received();
+  ASSERT_TRUE(systemd.WaitFor("WATCHDOG=1", std::chrono::seconds(10)))
+      << systemd.received();
+  daemon.Signal(SIGHUP);
+  ASSERT_TRUE(systemd.WaitFor("RELOADING=1", std::chrono::seconds(30)))
+      << systemd.received();
+  ASSERT_TRUE(systemd.WaitFor("READY=1", std::chrono::seconds(30)))
+      << systemd.received();
+  daemon.Signal(SIGTERM);
+  ASSERT_TRUE(systemd.WaitFor("STOPPING=1", std::chrono::seconds(30)))
+      << systemd.received();
+  EXPECT_EQ(daemon.WaitExit(std::chrono::seconds(30)), 0) << daemon.Log();
 }
 
 }  // namespace
