@@ -575,10 +575,17 @@ int main(int argc, char** argv) {
   RegisterDeviceCollectors(metrics.registry, *device_manager);
   RegisterTelemetryCollectors(metrics.registry, *hub);
   std::atomic<bool> draining{false};
-  auto readiness = [&draining, devices = device_manager.get()] {
+  // Latched: once ready, a reload adding a slow device must not take every
+  // replica out of its Service at the same time.
+  auto became_ready = std::make_shared<std::atomic<bool>>(false);
+  auto readiness = [&draining, became_ready, devices = device_manager.get()] {
     if (draining) return ops::Readiness{false, "shutting down"};
-    if (!devices->FirstAttemptsDone()) {
-      return ops::Readiness{false, "devices: first connection attempts running"};
+    if (!*became_ready) {
+      if (!devices->FirstAttemptsDone()) {
+        return ops::Readiness{false,
+                              "devices: first connection attempts running"};
+      }
+      *became_ready = true;
     }
     return ops::Readiness{true, ""};
   };

@@ -110,8 +110,8 @@ Histogram::Histogram(std::vector<double> bounds)
 
 void Histogram::Observe(double value) {
   // Buckets are "less or equal": the first bound >= value.
-  size_t index = std::lower_bound(bounds_.begin(), bounds_.end(), value) -
-                 bounds_.begin();
+  size_t index =
+      std::lower_bound(bounds_.begin(), bounds_.end(), value) - bounds_.begin();
   counts_[index].fetch_add(1, std::memory_order_relaxed);
   sum_.fetch_add(value, std::memory_order_relaxed);
 }
@@ -132,7 +132,7 @@ Histogram::Snapshot Histogram::Read() const {
 
 std::vector<double> Histogram::LatencyBuckets() {
   return {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-          0.25,  0.5,    1,     2.5,  5,    10};
+          0.25,  0.5,    1,     2.5,  5,     10};
 }
 
 FamilyBase::FamilyBase(std::string name, std::string help, MetricType type,
@@ -188,9 +188,8 @@ void Family<T>::WriteChildren(std::string& out) const {
       Histogram::Snapshot snapshot = child->Read();
       for (size_t i = 0; i <= snapshot.bounds.size(); ++i) {
         std::pair<std::string, std::string> le{
-            "le", i < snapshot.bounds.size()
-                      ? FormatValue(snapshot.bounds[i])
-                      : std::string("+Inf")};
+            "le", i < snapshot.bounds.size() ? FormatValue(snapshot.bounds[i])
+                                             : std::string("+Inf")};
         out += name_ + "_bucket";
         WriteLabels(out, labels, &le);
         out += " " + std::to_string(snapshot.cumulative[i]) + "\n";
@@ -242,8 +241,8 @@ Family<Histogram>& Registry::AddHistogram(std::string name, std::string help,
   return ref;
 }
 
-void Registry::SetCollector(std::string name, std::string help,
-                            MetricType type, CollectFn collect) {
+void Registry::SetCollector(std::string name, std::string help, MetricType type,
+                            CollectFn collect) {
   auto collector = std::make_shared<Collector>(
       Collector{std::move(help), type, std::move(collect)});
   std::lock_guard<std::mutex> lock(mutex_);
@@ -319,13 +318,23 @@ Metrics::Metrics(Registry& r)
                             {"version"})) {}
 
 const char* GrpcCodeName(int code) {
-  static const char* const kNames[] = {
-      "OK",        "CANCELLED",          "UNKNOWN",
-      "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
-      "ALREADY_EXISTS",   "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-      "FAILED_PRECONDITION", "ABORTED",     "OUT_OF_RANGE",
-      "UNIMPLEMENTED",    "INTERNAL",          "UNAVAILABLE",
-      "DATA_LOSS",        "UNAUTHENTICATED"};
+  static const char* const kNames[] = {"OK",
+                                       "CANCELLED",
+                                       "UNKNOWN",
+                                       "INVALID_ARGUMENT",
+                                       "DEADLINE_EXCEEDED",
+                                       "NOT_FOUND",
+                                       "ALREADY_EXISTS",
+                                       "PERMISSION_DENIED",
+                                       "RESOURCE_EXHAUSTED",
+                                       "FAILED_PRECONDITION",
+                                       "ABORTED",
+                                       "OUT_OF_RANGE",
+                                       "UNIMPLEMENTED",
+                                       "INTERNAL",
+                                       "UNAVAILABLE",
+                                       "DATA_LOSS",
+                                       "UNAUTHENTICATED"};
   return code >= 0 && code <= 16 ? kNames[code] : "UNKNOWN";
 }
 
@@ -334,7 +343,8 @@ RpcRecorder::RpcRecorder(Metrics& metrics, std::string method)
 
 const RpcRecorder::Children& RpcRecorder::For(int code) {
   if (code < 0 || code > 16) code = 2;  // UNKNOWN
-  if (const Children* cached = children_[code].load(std::memory_order_acquire)) {
+  if (const Children* cached =
+          children_[code].load(std::memory_order_acquire)) {
     return *cached;
   }
   std::lock_guard<std::mutex> lock(mutex_);

@@ -54,9 +54,9 @@ class Histogram {
   explicit Histogram(std::vector<double> bounds);
   void Observe(double value);
   void ObserveSince(std::chrono::steady_clock::time_point start) {
-    Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                          start)
-                .count());
+    Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count());
   }
 
   struct Snapshot {
@@ -102,8 +102,7 @@ template <typename T>
 class Family final : public FamilyBase {
  public:
   Family(std::string name, std::string help, MetricType type,
-         std::vector<std::string> label_names,
-         std::vector<double> buckets = {})
+         std::vector<std::string> label_names, std::vector<double> buckets = {})
       : FamilyBase(std::move(name), std::move(help), type,
                    std::move(label_names)),
         buckets_(std::move(buckets)) {}
@@ -178,7 +177,7 @@ struct Metrics {
   Registry& registry;
 
   // gNMI RPCs by method and gRPC code name ("OK", "UNAUTHENTICATED", ...).
-  Family<Counter>& gnmi_requests;          // {method, code}
+  Family<Counter>& gnmi_requests;           // {method, code}
   Family<Histogram>& gnmi_request_seconds;  // {method, code}
   // Calls into drivers.
   Family<Histogram>& device_rpc_seconds;  // {device, operation, result}
@@ -188,10 +187,10 @@ struct Metrics {
   // cache, slow clients cut off) is exported by scrape-time collectors over
   // telemetry::Hub::Stats() that the daemon registers; see main.cc.
   // Requests refused because the server is busy (work queue full).
-  Family<Counter>& rate_limited;  // {method}
-  Family<Counter>& auth_failures;  // {reason}
+  Family<Counter>& rate_limited;    // {method}
+  Family<Counter>& auth_failures;   // {reason}
   Family<Counter>& config_reloads;  // {result}: success, failure
-  Family<Gauge>& build_info;  // {version}
+  Family<Gauge>& build_info;        // {version}
 };
 
 // Counts and times one RPC method by status code: the children for each

@@ -37,26 +37,27 @@ absl::StatusOr<std::unique_ptr<OpsServer>> OpsServer::Start(
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
 
-  http.Get("/metrics", [&registry](const httplib::Request&,
-                                   httplib::Response& response) {
-    response.set_content(registry.Expose(),
-                         "text/plain; version=0.0.4; charset=utf-8");
-  });
-  http.Get("/healthz", [](const httplib::Request&, httplib::Response& response) {
-    response.set_content("ok\n", "text/plain");
-  });
-  http.Get("/readyz", [readiness = std::move(readiness)](
-                          const httplib::Request&,
-                          httplib::Response& response) {
-    Readiness state = readiness();
-    if (state.ready) {
-      response.set_content("ready\n", "text/plain");
-    } else {
-      response.status = 503;
-      response.set_content(absl::StrCat("not ready: ", state.reason, "\n"),
-                           "text/plain");
-    }
-  });
+  http.Get("/metrics",
+           [&registry](const httplib::Request&, httplib::Response& response) {
+             response.set_content(registry.Expose(),
+                                  "text/plain; version=0.0.4; charset=utf-8");
+           });
+  http.Get("/healthz",
+           [](const httplib::Request&, httplib::Response& response) {
+             response.set_content("ok\n", "text/plain");
+           });
+  http.Get(
+      "/readyz", [readiness = std::move(readiness)](
+                     const httplib::Request&, httplib::Response& response) {
+        Readiness state = readiness();
+        if (state.ready) {
+          response.set_content("ready\n", "text/plain");
+        } else {
+          response.status = 503;
+          response.set_content(absl::StrCat("not ready: ", state.reason, "\n"),
+                               "text/plain");
+        }
+      });
 
   // cpp-httplib wants the bare host for IPv6 ("::1"), which is what the
   // caller passes (config::ParseListenAddress strips the brackets).

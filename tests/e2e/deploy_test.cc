@@ -53,7 +53,7 @@ class InstallTree : public ::testing::Test {
     prefix_ = new fs::path(mkdtemp(pattern));
     auto [status, output] =
         Shell("cmake --install '" SOUTHGATE_BINARY_DIR "' --prefix '" +
-            prefix_->string() + "'");
+              prefix_->string() + "'");
     install_status_ = status;
     install_output_ = new std::string(output);
   }
@@ -63,9 +63,7 @@ class InstallTree : public ::testing::Test {
     delete prefix_;
     delete install_output_;
   }
-  void SetUp() override {
-    ASSERT_EQ(install_status_, 0) << *install_output_;
-  }
+  void SetUp() override { ASSERT_EQ(install_status_, 0) << *install_output_; }
   static fs::path* prefix_;
   static int install_status_;
   static std::string* install_output_;
@@ -78,11 +76,10 @@ TEST_F(InstallTree, HasBinaryPluginsLibrariesYangExamplesAndUnit) {
   const fs::path& p = *prefix_;
   EXPECT_TRUE(fs::exists(p / "bin/southgated"));
   EXPECT_TRUE(fs::exists(p / "lib/southgate/plugins/sim.so"));
-  for (const char* lib :
-       {"libsouthgate_ops.so", "libsouthgate_northbound.so",
-        "libsouthgate_devices.so", "libsouthgate_drivers.so",
-        "libsouthgate_schema.so", "libsouthgate_security.so",
-        "libsouthgate_config.so"}) {
+  for (const char* lib : {"libsouthgate_ops.so", "libsouthgate_northbound.so",
+                          "libsouthgate_devices.so", "libsouthgate_drivers.so",
+                          "libsouthgate_schema.so", "libsouthgate_security.so",
+                          "libsouthgate_config.so"}) {
     EXPECT_TRUE(fs::exists(p / "lib/southgate" / lib)) << lib;
   }
   EXPECT_TRUE(fs::exists(p / "share/southgate/yang/southgate-devices.yang"));
@@ -143,8 +140,9 @@ TEST_F(InstallTree, SystemdUnitVerifies) {
   std::string unit = ReadText(installed);
   // Generated at install time: it names this prefix's binary, so verify
   // checks that the executable exists.
-  ASSERT_THAT(unit, HasSubstr("ExecStart=" +
-                              (*prefix_ / "bin/southgated").string() + " "));
+  ASSERT_THAT(
+      unit,
+      HasSubstr("ExecStart=" + (*prefix_ / "bin/southgated").string() + " "));
   auto [status, output] =
       Shell("systemd-analyze verify --man=no '" + installed.string() + "'");
   EXPECT_EQ(status, 0) << output;
@@ -153,17 +151,30 @@ TEST_F(InstallTree, SystemdUnitVerifies) {
       << output;
 
   for (const char* required :
-       {"Type=notify", "ExecReload=/bin/kill -HUP $MAINPID", "User=southgate",
-        "StateDirectory=southgate", "CacheDirectory=southgate",
-        "ConfigurationDirectory=southgate", "WatchdogSec=",
-        "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes",
-        "PrivateDevices=yes", "NoNewPrivileges=yes", "CapabilityBoundingSet=\n",
+       {"Type=notify",
+        "ExecReload=/bin/kill -HUP $MAINPID",
+        "User=southgate",
+        "StateDirectory=southgate",
+        "CacheDirectory=southgate",
+        "ConfigurationDirectory=southgate",
+        "WatchdogSec=",
+        "ProtectSystem=strict",
+        "ProtectHome=yes",
+        "PrivateTmp=yes",
+        "PrivateDevices=yes",
+        "NoNewPrivileges=yes",
+        "CapabilityBoundingSet=\n",
         "AmbientCapabilities=\n",
         "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX",
-        "SystemCallFilter=@system-service", "MemoryDenyWriteExecute=yes",
-        "LockPersonality=yes", "RestrictNamespaces=yes",
-        "ProtectKernelTunables=yes", "ProtectKernelModules=yes",
-        "ProtectKernelLogs=yes", "ProtectControlGroups=yes", "UMask=0077"}) {
+        "SystemCallFilter=@system-service",
+        "MemoryDenyWriteExecute=yes",
+        "LockPersonality=yes",
+        "RestrictNamespaces=yes",
+        "ProtectKernelTunables=yes",
+        "ProtectKernelModules=yes",
+        "ProtectKernelLogs=yes",
+        "ProtectControlGroups=yes",
+        "UMask=0077"}) {
     EXPECT_THAT(unit, HasSubstr(required));
   }
 }
@@ -226,8 +237,8 @@ TEST(KubernetesManifests, EveryObjectIsThereAndConsistent) {
   EXPECT_EQ(hpa["scaleTargetRef"]["kind"].as<std::string>(), "Deployment");
   EXPECT_EQ(hpa["scaleTargetRef"]["name"].as<std::string>(), name);
   EXPECT_LE(hpa["minReplicas"].as<int>(), hpa["maxReplicas"].as<int>());
-  EXPECT_GE(
-      objects["PodDisruptionBudget"][0]["spec"]["minAvailable"].as<int>(), 1);
+  EXPECT_GE(objects["PodDisruptionBudget"][0]["spec"]["minAvailable"].as<int>(),
+            1);
 
   // Volumes reference the ConfigMap and Secrets that exist.
   std::set<std::string> config_maps, secrets;
@@ -242,8 +253,8 @@ TEST(KubernetesManifests, EveryObjectIsThereAndConsistent) {
   for (const auto& volume : pod["volumes"]) {
     volumes.insert(volume["name"].as<std::string>());
     if (volume["configMap"]) {
-      EXPECT_TRUE(config_maps.count(
-          volume["configMap"]["name"].as<std::string>()));
+      EXPECT_TRUE(
+          config_maps.count(volume["configMap"]["name"].as<std::string>()));
     }
     if (volume["secret"]) {
       EXPECT_TRUE(
@@ -333,8 +344,8 @@ TEST(KubernetesManifests, KustomizeRendersOffline) {
 }
 
 TEST(Dockerfile, MultiStageOnDebian12WithTheProjectScripts) {
-  std::string dockerfile = ReadText(fs::path(SOUTHGATE_SOURCE_DIR) /
-                                    "deploy/docker/Dockerfile");
+  std::string dockerfile =
+      ReadText(fs::path(SOUTHGATE_SOURCE_DIR) / "deploy/docker/Dockerfile");
   EXPECT_THAT(dockerfile, HasSubstr("FROM debian:12 AS build"));
   EXPECT_THAT(dockerfile, HasSubstr("FROM debian:12 AS runtime"));
   EXPECT_THAT(dockerfile, HasSubstr("./scripts/install-deps.sh"));
@@ -352,10 +363,9 @@ namespace {
 TEST(DebianPackage, CpackBuildsADebWithTheServiceLayout) {
   char pattern[] = "/tmp/southgate-deb-XXXXXX";
   fs::path dir = mkdtemp(pattern);
-  auto [status, output] =
-      Shell("cd '" + dir.string() + "' && cpack -G DEB --config '" +
-            SOUTHGATE_BINARY_DIR "/CPackConfig.cmake' -B '" + dir.string() +
-            "'");
+  auto [status, output] = Shell(
+      "cd '" + dir.string() + "' && cpack -G DEB --config '" +
+      SOUTHGATE_BINARY_DIR "/CPackConfig.cmake' -B '" + dir.string() + "'");
   ASSERT_EQ(status, 0) << output;
   fs::path deb;
   for (const auto& entry : fs::directory_iterator(dir)) {

@@ -55,8 +55,8 @@ log:
 yang:
   dirs: [ {SOURCE}/yang, /usr/share/yuma/modules/ietf ]
 {USERS}
-)" + extra + "devices:" +
-         devices;
+)" + extra +
+         "devices:" + devices;
 }
 
 gnmi::Path Leaf(const std::vector<std::string>& names,
@@ -131,8 +131,8 @@ class PrometheusProcess {
       dup2(log, STDERR_FILENO);
       std::string config = "--config.file=" + dir_ + "/prometheus.yml";
       std::string storage = "--storage.tsdb.path=" + dir_ + "/data";
-      std::string listen = "--web.listen-address=127.0.0.1:" +
-                           std::to_string(port_);
+      std::string listen =
+          "--web.listen-address=127.0.0.1:" + std::to_string(port_);
       execl("/usr/bin/prometheus", "prometheus", config.c_str(),
             storage.c_str(), listen.c_str(), "--log.level=warn",
             static_cast<char*>(nullptr));
@@ -206,8 +206,7 @@ TEST(OpsEndToEnd, PrometheusScrapesMetricsAndReadsThemBack) {
   }
   EXPECT_EQ(GetFrom(*stub, "sim1", "admin", "wrong").error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_EQ(GetFrom(*stub, "nosuch").error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(GetFrom(*stub, "nosuch").error_code(), grpc::StatusCode::NOT_FOUND);
 
   // The endpoint itself speaks the exposition format.
   auto metrics = OpsClient(daemon.ops_port())->Get("/metrics");
@@ -224,45 +223,48 @@ TEST(OpsEndToEnd, PrometheusScrapesMetricsAndReadsThemBack) {
             kGets)
       << prometheus.Log();
   EXPECT_EQ(prometheus.WaitFor(R"(up{job="southgate"})", 1, timeout), 1);
+  EXPECT_EQ(
+      prometheus.WaitFor(
+          R"(southgate_build_info{version=")" SOUTHGATE_TEST_VERSION R"("})", 1,
+          timeout),
+      1);
+  EXPECT_EQ(
+      prometheus.WaitFor(R"(southgate_device_up{device="sim1",driver="sim"})",
+                         1, timeout),
+      1);
   EXPECT_EQ(prometheus.WaitFor(
-                R"(southgate_build_info{version=")" SOUTHGATE_TEST_VERSION
-                R"("})",
-                1, timeout),
-            1);
-  EXPECT_EQ(prometheus.WaitFor(
-                R"(southgate_device_up{device="sim1",driver="sim"})", 1,
+                R"(southgate_device_state{device="sim2",state="connected"})", 1,
                 timeout),
             1);
-  EXPECT_EQ(prometheus.WaitFor(
-                R"(southgate_device_state{device="sim2",state="connected"})",
-                1, timeout),
-            1);
-  EXPECT_EQ(prometheus.WaitFor(
-                R"(southgate_auth_failures_total{reason="invalid_credentials"})",
-                1, timeout),
-            1);
-  EXPECT_EQ(prometheus.WaitFor(
-                R"(southgate_gnmi_requests_total{method="Get",code="NOT_FOUND"})",
-                1, timeout),
-            1);
+  EXPECT_EQ(
+      prometheus.WaitFor(
+          R"(southgate_auth_failures_total{reason="invalid_credentials"})", 1,
+          timeout),
+      1);
+  EXPECT_EQ(
+      prometheus.WaitFor(
+          R"(southgate_gnmi_requests_total{method="Get",code="NOT_FOUND"})", 1,
+          timeout),
+      1);
   // Histograms: every Get observed once; driver calls timed per device.
-  EXPECT_EQ(prometheus.WaitFor(
-                R"(southgate_gnmi_request_duration_seconds_count{method="Get",code="OK"})",
-                kGets, timeout),
-            kGets);
+  EXPECT_EQ(
+      prometheus.WaitFor(
+          R"(southgate_gnmi_request_duration_seconds_count{method="Get",code="OK"})",
+          kGets, timeout),
+      kGets);
   EXPECT_EQ(
       prometheus.WaitFor(
           R"(southgate_gnmi_request_duration_seconds_bucket{method="Get",code="OK",le="+Inf"})",
           kGets, timeout),
       kGets);
-  EXPECT_EQ(prometheus.WaitFor(
-                R"(southgate_device_rpc_duration_seconds_count{device="sim1",operation="get",result="ok"})",
-                kGets, timeout),
-            kGets);
+  EXPECT_EQ(
+      prometheus.WaitFor(
+          R"(southgate_device_rpc_duration_seconds_count{device="sim1",operation="get",result="ok"})",
+          kGets, timeout),
+      kGets);
   EXPECT_EQ(prometheus.WaitFor("southgate_ready", 1, timeout), 1);
-  EXPECT_EQ(prometheus.WaitFor("southgate_gnmi_subscriptions_active", 0,
-                               timeout),
-            0);
+  EXPECT_EQ(
+      prometheus.WaitFor("southgate_gnmi_subscriptions_active", 0, timeout), 0);
   EXPECT_EQ(daemon.Stop(SIGTERM), 0) << daemon.Log();
 }
 
@@ -382,7 +384,8 @@ TEST(OpsEndToEnd, SighupAddsAndRemovesDevicesWhileAClientReadsAnother) {
 )"));
   int updates_before = updates;
   daemon.Signal(SIGHUP);
-  ASSERT_TRUE(LogContains(daemon, "devices added [sim3], changed [], removed [sim2]",
+  ASSERT_TRUE(LogContains(daemon,
+                          "devices added [sim3], changed [], removed [sim2]",
                           std::chrono::seconds(30)))
       << daemon.Log();
   EXPECT_TRUE(Eventually([&] { return GetFrom(*stub, "sim3").ok(); },
@@ -403,8 +406,9 @@ TEST(OpsEndToEnd, SighupAddsAndRemovesDevicesWhileAClientReadsAnother) {
     ASSERT_TRUE(during);
     EXPECT_THAT(during->body,
                 HasSubstr("\nsouthgate_gnmi_subscriptions_active 1\n"));
-    EXPECT_THAT(during->body,
-                ::testing::Not(HasSubstr("\nsouthgate_device_streams_active 0\n")));
+    EXPECT_THAT(
+        during->body,
+        ::testing::Not(HasSubstr("\nsouthgate_device_streams_active 0\n")));
   }
   stop = true;
   getter.join();
@@ -414,8 +418,9 @@ TEST(OpsEndToEnd, SighupAddsAndRemovesDevicesWhileAClientReadsAnother) {
 
   auto metrics = OpsClient(daemon.ops_port())->Get("/metrics");
   ASSERT_TRUE(metrics);
-  EXPECT_THAT(metrics->body,
-              HasSubstr("southgate_config_reloads_total{result=\"success\"} 1"));
+  EXPECT_THAT(
+      metrics->body,
+      HasSubstr("southgate_config_reloads_total{result=\"success\"} 1"));
   EXPECT_THAT(metrics->body, HasSubstr("southgate_device_up{device=\"sim3\""));
   EXPECT_THAT(metrics->body,
               ::testing::Not(HasSubstr("southgate_device_up{device=\"sim2\"")));
@@ -471,8 +476,9 @@ TEST(OpsEndToEnd, BadReloadIsRejectedAndTheRunningConfigurationKept) {
   EXPECT_TRUE(GetFrom(*stub, "sim1", "viewer", "viewer").ok());
   auto metrics = OpsClient(daemon.ops_port())->Get("/metrics");
   ASSERT_TRUE(metrics);
-  EXPECT_THAT(metrics->body,
-              HasSubstr("southgate_config_reloads_total{result=\"failure\"} 2"));
+  EXPECT_THAT(
+      metrics->body,
+      HasSubstr("southgate_config_reloads_total{result=\"failure\"} 2"));
 
   // 3. A good reload afterwards applies, users included: viewer is gone.
   std::string users_admin_only = TestUsersYaml();

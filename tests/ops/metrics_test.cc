@@ -21,9 +21,10 @@ TEST(MetricsTest, CounterWithLabelsAndHeader) {
   std::string text = registry.Expose();
   EXPECT_THAT(text, HasSubstr("# HELP x_requests_total Requests.\n"
                               "# TYPE x_requests_total counter\n"));
-  EXPECT_THAT(text, HasSubstr("x_requests_total{method=\"Get\",code=\"OK\"} 3\n"));
   EXPECT_THAT(text,
-              HasSubstr("x_requests_total{method=\"Set\",code=\"ABORTED\"} 1\n"));
+              HasSubstr("x_requests_total{method=\"Get\",code=\"OK\"} 3\n"));
+  EXPECT_THAT(
+      text, HasSubstr("x_requests_total{method=\"Set\",code=\"ABORTED\"} 1\n"));
 }
 
 TEST(MetricsTest, CounterIgnoresNegativeIncrements) {
@@ -63,10 +64,12 @@ TEST(MetricsTest, HistogramBucketsAreCumulativeWithInf) {
   h.Observe(30);
   std::string text = registry.Expose();
   EXPECT_THAT(text, HasSubstr("# TYPE x_seconds histogram\n"));
-  EXPECT_THAT(text, HasSubstr("x_seconds_bucket{m=\"Get\",le=\"0.10000000000000001\"} 2\n"
-                              "x_seconds_bucket{m=\"Get\",le=\"0.5\"} 2\n"
-                              "x_seconds_bucket{m=\"Get\",le=\"1\"} 3\n"
-                              "x_seconds_bucket{m=\"Get\",le=\"+Inf\"} 4\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("x_seconds_bucket{m=\"Get\",le=\"0.10000000000000001\"} 2\n"
+                "x_seconds_bucket{m=\"Get\",le=\"0.5\"} 2\n"
+                "x_seconds_bucket{m=\"Get\",le=\"1\"} 3\n"
+                "x_seconds_bucket{m=\"Get\",le=\"+Inf\"} 4\n"));
   EXPECT_THAT(text, HasSubstr("x_seconds_sum{m=\"Get\"} 30.850000000000001\n"));
   EXPECT_THAT(text, HasSubstr("x_seconds_count{m=\"Get\"} 4\n"));
 }
@@ -135,7 +138,8 @@ TEST(MetricsTest, DefaultMetricsExposeEveryFamily) {
   metrics.build_info.With({"1.2.3"}).Set(1);
   std::string text = metrics.registry.Expose();
   for (const char* name :
-       {"southgate_gnmi_requests_total", "southgate_gnmi_request_duration_seconds",
+       {"southgate_gnmi_requests_total",
+        "southgate_gnmi_request_duration_seconds",
         "southgate_device_rpc_duration_seconds",
         "southgate_gnmi_rate_limited_total", "southgate_auth_failures_total",
         "southgate_config_reloads_total"}) {

@@ -52,19 +52,22 @@ TEST(OpsServerTest, ServesMetricsHealthAndReadiness) {
 
 TEST(OpsServerTest, PortInUseIsAnError) {
   Registry registry;
-  auto first = OpsServer::Start("127.0.0.1", 0, registry,
-                                [] { return Readiness{true, ""}; });
+  auto first = OpsServer::Start("127.0.0.1", 0, registry, [] {
+    return Readiness{true, ""};
+  });
   ASSERT_TRUE(first.ok());
-  auto second = OpsServer::Start("127.0.0.1", (*first)->port(), registry,
-                                 [] { return Readiness{true, ""}; });
+  auto second = OpsServer::Start("127.0.0.1", (*first)->port(), registry, [] {
+    return Readiness{true, ""};
+  });
   EXPECT_FALSE(second.ok());
 }
 
 TEST(OpsServerTest, ImmediateStopDoesNotHang) {
   Registry registry;
   for (int i = 0; i < 5; ++i) {
-    auto server = OpsServer::Start("127.0.0.1", 0, registry,
-                                   [] { return Readiness{true, ""}; });
+    auto server = OpsServer::Start("127.0.0.1", 0, registry, [] {
+      return Readiness{true, ""};
+    });
     ASSERT_TRUE(server.ok());
   }
 }
