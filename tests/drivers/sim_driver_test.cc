@@ -473,6 +473,47 @@ TEST_F(SimDriverTest, SampleModeResendsEverything) {
   EXPECT_EQ(FindUpdate({notifications[2]}, "", "/hostname"), "\"sim-router\"");
 }
 
+TEST_F(SimDriverTest, ChangeGeneratorPushesCoveredLeavesInBatches) {
+  auto driver = Connected(
+      R"("update_interval_ms": 0, "change_rate": 20000, "change_leaves": 8, )"
+      R"("change_batch": 4)");
+  ASSERT_NE(driver, nullptr);
+  auto gen1 = std::make_shared<RecordingSink>();
+  auto gen1_subscription = driver->Subscribe(
+      {{"/ietf-interfaces:interfaces-state/interface[name='gen1']",
+        SubscriptionMode::kOnChange, 0}},
+      gen1);
+  ASSERT_TRUE(gen1_subscription.ok()) << gen1_subscription.status();
+  auto eth0 = std::make_shared<RecordingSink>();
+  auto eth0_subscription = driver->Subscribe(
+      {{"/ietf-interfaces:interfaces-state/interface[name='eth0']",
+        SubscriptionMode::kOnChange, 0}},
+      eth0);
+  ASSERT_TRUE(eth0_subscription.ok());
+  const size_t eth0_initial = eth0->notifications().size();
+
+  ASSERT_TRUE(gen1->WaitFor([](const RecordingSink& s) {
+    return s.notifications_locked().size() >= 20;
+  }));
+  auto notifications = gen1->notifications();
+  uint64_t last_octets = 0;
+  for (const Notification& n : notifications) {
+    EXPECT_LE(n.updates.size(), 4u);
+    for (const auto& update : n.updates) {
+      EXPECT_THAT(update.xpath, HasSubstr("[name='gen1']/statistics/"));
+      if (update.xpath.ends_with("/in-octets")) {
+        uint64_t value =
+            std::stoull(json::parse(update.json_value).get<std::string>());
+        EXPECT_GT(value, last_octets);  // counters only grow
+        last_octets = value;
+      }
+    }
+  }
+  EXPECT_GT(last_octets, 0u);
+  // A subscription that does not cover the generated leaves gets none.
+  EXPECT_EQ(eth0->notifications().size(), eth0_initial);
+}
+
 TEST_F(SimDriverTest, CloseEndsSubscriptions) {
   auto driver = Connected(R"("update_interval_ms": 0)");
   ASSERT_NE(driver, nullptr);
