@@ -6,6 +6,16 @@
 # Idempotent for the user; a stale ncxserver socket is removed first. The
 # modules are loaded by .yang path so that Debian's server plug-in (which runs
 # ifconfig on real interfaces) stays out: a pure datastore.
+#
+# Found here beyond ../shared/netconfd.md:
+#  - netconfd 2.13 crashed ("double free or corruption") when a session
+#    fetched modules with get-schema while another session was open: clients
+#    in one test share one schema cache folder, so only the first downloads.
+#  - its confirmed-commit timer fires only once its session loop has been
+#    idle for a while (about a second): a rollback test must not poll fast or
+#    keep a fast keepalive.
+#  - the scratch folder must be readable by the test user
+#    (netconf-subsystem runs as that user and opens the socket).
 set -euo pipefail
 dir=$1 port=$2 user=$3 password=$4 what=${5:-all}
 mkdir -p "$dir" /run/sshd
