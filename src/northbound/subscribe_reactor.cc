@@ -125,6 +125,10 @@ class Stream final : public std::enable_shared_from_this<Stream> {
   void SealLive();
   void CheckSlow();
   void Pump(std::unique_lock<std::mutex>& lock);
+  // Starts a write soon on a worker thread: producers (driver threads, the
+  // timer thread) never write themselves, so they are never held up by a
+  // socket, and what arrives meanwhile rides in the same Notification.
+  void Kick();
   void FinishLocked(const grpc::Status& status);
   void FailLocked(const absl::Status& status) {
     FinishLocked(GrpcError(status));
@@ -161,6 +165,7 @@ class Stream final : public std::enable_shared_from_this<Stream> {
   absl::flat_hash_map<const PathInfo*, size_t> live_index_;
   std::deque<Chunk> ready_;
   bool writing_ = false;
+  bool flush_pending_ = false;
   Clock::time_point write_started_{};
   bool finish_after_drain_ = false;
   bool finished_ = false;
@@ -516,7 +521,7 @@ void Stream::Deliver(Entry* entry, const std::vector<LeafPtr>& leaves) {
     }
   }
   CheckSlow();
-  Pump(lock);
+  Kick();
 }
 
 void Stream::EntrySynced(Entry* entry) {
@@ -541,7 +546,7 @@ void Stream::EntrySynced(Entry* entry) {
       self->PollReady(lock);
     });
   }
-  Pump(lock);
+  Kick();
 }
 
 void Stream::EntryFailed(const absl::Status& status) {
@@ -584,7 +589,7 @@ void Stream::PollReady(std::unique_lock<std::mutex>& lock) {
     sync.sync = true;
     ready_.push_back(std::move(sync));
   }
-  Pump(lock);
+  Kick();
 }
 
 void Stream::SampleTick(Entry* entry) {
@@ -611,7 +616,7 @@ void Stream::SampleTick(Entry* entry) {
     Enqueue(leaf, entry->slot_);
   }
   CheckSlow();
-  Pump(lock);
+  Kick();
 }
 
 void Stream::HeartbeatTick(Entry* entry) {
@@ -624,7 +629,7 @@ void Stream::HeartbeatTick(Entry* entry) {
   if (finished_ || released_) return;
   for (const LeafPtr& leaf : leaves) Enqueue(leaf, entry->slot_);
   CheckSlow();
-  Pump(lock);
+  Kick();
 }
 
 void Stream::Enqueue(const LeafPtr& leaf, uint32_t slot) {
@@ -679,6 +684,21 @@ void Stream::CheckSlow() {
                           std::lock_guard lock(self->mutex_);
                           if (!self->done_) self->context_->TryCancel();
                         });
+}
+
+void Stream::Kick() {
+  if (writing_ || flush_pending_ || finished_ || reactor_ == nullptr) return;
+  if (ready_.empty() && (live_.empty() || !synced_) && !finish_after_drain_) {
+    return;
+  }
+  flush_pending_ = true;
+  auto self = shared_from_this();
+  auto flush = [self] {
+    std::unique_lock lock(self->mutex_);
+    self->flush_pending_ = false;
+    self->Pump(lock);
+  };
+  if (!ctx_.work->Post(flush)) ctx_.timers->Post(flush);
 }
 
 void Stream::Pump(std::unique_lock<std::mutex>& lock) {
