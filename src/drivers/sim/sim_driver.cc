@@ -740,11 +740,13 @@ void SimDriver::GenerateLoop() {
         std::chrono::duration<double>(SteadyClock::now() - start).count();
     int64_t due =
         static_cast<int64_t>(elapsed * static_cast<double>(rate)) - emitted;
-    // Behind by more than 100 ms (a slow machine): drop the backlog rather
-    // than bursting.
-    if (due > rate / 10 + static_cast<int64_t>(batch)) {
-      emitted += due - rate / 10;
-      due = rate / 10;
+    // Behind by more than 5 ms (the machine cannot keep up with the rate):
+    // drop the backlog rather than bursting, and keep pausing between ticks
+    // so that the threads consuming the changes get their locks too.
+    const int64_t max_due = rate / 200 + static_cast<int64_t>(batch);
+    if (due > max_due) {
+      emitted += due - max_due;
+      due = max_due;
     }
     const int64_t batches = due / static_cast<int64_t>(batch);
     if (batches > 0) {
