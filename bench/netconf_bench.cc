@@ -103,6 +103,65 @@ Rate ThroughSouthgate(const Daemon& daemon, int clients,
   return rate;
 }
 
+// Edit and commit per second on the direct session: lock, discard-changes,
+// edit-config, commit, unlock (what southgate sends per Set).
+Rate DirectSet(netconf::Session& session, std::chrono::milliseconds window) {
+  Rate rate;
+  uint64_t count = 0;
+  auto start = Clock::now();
+  while (Clock::now() - start < window) {
+    auto t0 = Clock::now();
+    std::string content =
+        "<interfaces xmlns=\"urn:ietf:params:xml:ns:yang:ietf-interfaces\">"
+        "<interface><name>bench0</name><description>d" +
+        std::to_string(count) + "</description></interface></interfaces>";
+    bool ok = session.Lock(netconf::Datastore::kCandidate).ok() &&
+              session.DiscardChanges().ok() &&
+              session.EditConfig(netconf::Datastore::kCandidate, content, false)
+                  .ok() &&
+              session.Commit(false, 0).ok();
+    (void)session.Unlock(netconf::Datastore::kCandidate);
+    if (!ok) ++rate.errors;
+    rate.latency.Add(std::chrono::duration_cast<std::chrono::microseconds>(
+                         Clock::now() - t0)
+                         .count());
+    ++count;
+  }
+  rate.per_second =
+      count / std::chrono::duration<double>(Clock::now() - start).count();
+  return rate;
+}
+
+// gNMI Set (update of one leaf) per second through southgate, one client.
+Rate SouthgateSet(const Daemon& daemon, std::chrono::milliseconds window) {
+  auto stub =
+      gnmi::gNMI::NewStub(TlsChannel(daemon.address(), daemon.root_cert(), 50));
+  Rate rate;
+  uint64_t count = 0;
+  auto start = Clock::now();
+  while (Clock::now() - start < window) {
+    gnmi::SetRequest set;
+    set.mutable_prefix()->set_target("nc1");
+    gnmi::Update* update = set.add_update();
+    *update->mutable_path() = ParsePath(
+        "/ietf-interfaces:interfaces/interface[name=bench0]/description");
+    update->mutable_val()->set_string_val("s" + std::to_string(count));
+    grpc::ClientContext context;
+    context.AddMetadata("username", "admin");
+    context.AddMetadata("password", "admin");
+    gnmi::SetResponse response;
+    auto t0 = Clock::now();
+    if (!stub->Set(&context, set, &response).ok()) ++rate.errors;
+    rate.latency.Add(std::chrono::duration_cast<std::chrono::microseconds>(
+                         Clock::now() - t0)
+                         .count());
+    ++count;
+  }
+  rate.per_second =
+      count / std::chrono::duration<double>(Clock::now() - start).count();
+  return rate;
+}
+
 }  // namespace
 }  // namespace southgate::bench
 
@@ -186,12 +245,16 @@ devices:
   Rate direct = Direct(&*direct_session, window);
   Rate one = ThroughSouthgate(daemon, 1, window);
   Rate many = ThroughSouthgate(daemon, clients, window);
+  Rate direct_set = DirectSet(**direct_session, window);
+  Rate southgate_set = SouthgateSet(daemon, window);
   std::string text = absl::StrFormat(
       "\n### NETCONF Get (issue 4), %s\n\n%s\n\n"
       "| cell | Gets/s | p50 µs | p99 µs | errors |\n|---|---|---|---|---|\n"
       "| direct libnetconf2 get-config, 1 session | %.0f | %d | %d | %d |\n"
       "| southgate gNMI Get, 1 client | %.0f | %d | %d | %d |\n"
-      "| southgate gNMI Get, %d clients | %.0f | %d | %d | %d |\n\n"
+      "| southgate gNMI Get, %d clients | %.0f | %d | %d | %d |\n"
+      "| direct lock+discard+edit-config+commit+unlock, 1 session | %.0f | %d | %d | %d |\n"
+      "| southgate gNMI Set (one leaf), 1 client | %.0f | %d | %d | %d |\n\n"
       "southgate/direct with %d clients: %.0f%% (goal 80%%). Latency a Get "
       "adds (1 client, p50): %d µs.\n",
       UtcNow(), MachineInfo(), direct.per_second,
@@ -199,7 +262,10 @@ devices:
       direct.errors, one.per_second, one.latency.Quantile(0.5),
       one.latency.Quantile(0.99), one.errors, clients, many.per_second,
       many.latency.Quantile(0.5), many.latency.Quantile(0.99), many.errors,
-      clients, 100.0 * many.per_second / std::max(direct.per_second, 1.0),
+      direct_set.per_second, direct_set.latency.Quantile(0.5),
+      direct_set.latency.Quantile(0.99), direct_set.errors,
+      southgate_set.per_second, southgate_set.latency.Quantile(0.5),
+      southgate_set.latency.Quantile(0.99), southgate_set.errors, clients, 100.0 * many.per_second / std::max(direct.per_second, 1.0),
       static_cast<int>(one.latency.Quantile(0.5) -
                        direct.latency.Quantile(0.5)));
   std::printf("%s", text.c_str());
