@@ -730,10 +730,15 @@ void SimDriver::GenerateLoop() {
   int64_t emitted = 0;
   size_t cursor = 0;
   std::vector<size_t> changed;
+  // Ticks of 100 us spread the changes over time (a real device does not
+  // change in 1 ms bursts); without subscribers it idles at 1 ms ticks.
+  bool busy = false;
   std::unique_lock lock(thread_mutex_);
   while (!stop_) {
-    wake_.wait_for(lock, std::chrono::milliseconds(1),
-                   [this] { return stop_; });
+    wake_.wait_for(
+        lock,
+        busy ? std::chrono::microseconds(100) : std::chrono::microseconds(1000),
+        [this] { return stop_; });
     if (stop_) break;
     lock.unlock();
     const double elapsed =
@@ -754,6 +759,7 @@ void SimDriver::GenerateLoop() {
       std::erase_if(states, [](const auto& state) {
         return state->generated_cover.empty();
       });
+      busy = !states.empty();
       for (int64_t b = 0; b < batches; ++b) {
         changed.clear();
         for (size_t k = 0; k < batch; ++k) {
