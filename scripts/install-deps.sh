@@ -21,7 +21,13 @@ packages=(
   prometheus
   # a real NETCONF device for the netconf driver's tests (tests/netconf)
   netconfd openssh-server openssh-client
+  # tools the tests call: pkill, systemd-analyze verify, cpack's DEB
+  # generator (dpkg-shlibdeps, file)
+  procps systemd dpkg-dev file
 )
+# kubectl renders the Kubernetes manifests offline (kubectl kustomize);
+# Debian ships it as kubernetes-client. Keep a kubectl that is already there.
+command -v kubectl >/dev/null || packages+=(kubernetes-client)
 
 missing=()
 for p in "${packages[@]}"; do
