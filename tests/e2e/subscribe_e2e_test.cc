@@ -218,7 +218,7 @@ class SubscribeEndToEnd : public ::testing::Test {
   }
   // Waits (bounded) until the log's latest count is `want`.
   static bool WaitUpstreams(int want) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (std::chrono::steady_clock::now() < deadline) {
       if (LoggedUpstreams() == want) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
