@@ -48,9 +48,9 @@ Rate Direct(std::unique_ptr<netconf::Session>* session,
   while (Clock::now() - start < window) {
     auto t0 = Clock::now();
     auto reply = (*session)->GetConfig(netconf::Datastore::kRunning, kFilter);
-    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                      Clock::now() - t0)
-                      .count();
+    auto micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0)
+            .count();
     if (!reply.ok()) ++rate.errors;
     rate.latency.Add(micros);
     ++count;
@@ -122,9 +122,9 @@ Rate DirectSet(netconf::Session& session, std::chrono::milliseconds window) {
               session.Commit(false, 0).ok();
     (void)session.Unlock(netconf::Datastore::kCandidate);
     if (!ok) ++rate.errors;
-    rate.latency.Add(std::chrono::duration_cast<std::chrono::microseconds>(
-                         Clock::now() - t0)
-                         .count());
+    rate.latency.Add(
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0)
+            .count());
     ++count;
   }
   rate.per_second =
@@ -152,9 +152,9 @@ Rate SouthgateSet(const Daemon& daemon, std::chrono::milliseconds window) {
     gnmi::SetResponse response;
     auto t0 = Clock::now();
     if (!stub->Set(&context, set, &response).ok()) ++rate.errors;
-    rate.latency.Add(std::chrono::duration_cast<std::chrono::microseconds>(
-                         Clock::now() - t0)
-                         .count());
+    rate.latency.Add(
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0)
+            .count());
     ++count;
   }
   rate.per_second =
@@ -197,13 +197,17 @@ yang:
 devices:
   - name: nc1
     driver: netconf
-    address: )" + device.address() + R"(
+    address: )" +
+                device.address() + R"(
     credentials:
-      username: )" + std::string(NetconfDevice::kUser) + R"(
-      password_file: )" + password_file + R"(
+      username: )" +
+                std::string(NetconfDevice::kUser) + R"(
+      password_file: )" +
+                password_file + R"(
     options:
       insecure_skip_host_key_check: true
-      schema_cache_dir: )" + device.dir() + R"(/direct-schemas
+      schema_cache_dir: )" +
+                device.dir() + R"(/direct-schemas
 )");
   if (!daemon.WaitReady(std::chrono::seconds(60), 1)) {
     std::fprintf(stderr, "daemon not ready:\n%s\n", daemon.Log().c_str());
@@ -253,19 +257,21 @@ devices:
       "| direct libnetconf2 get-config, 1 session | %.0f | %d | %d | %d |\n"
       "| southgate gNMI Get, 1 client | %.0f | %d | %d | %d |\n"
       "| southgate gNMI Get, %d clients | %.0f | %d | %d | %d |\n"
-      "| direct lock+discard+edit-config+commit+unlock, 1 session | %.0f | %d | %d | %d |\n"
+      "| direct lock+discard+edit-config+commit+unlock, 1 session | %.0f | %d "
+      "| %d | %d |\n"
       "| southgate gNMI Set (one leaf), 1 client | %.0f | %d | %d | %d |\n\n"
       "southgate/direct with %d clients: %.0f%% (goal 80%%). Latency a Get "
       "adds (1 client, p50): %d µs.\n",
-      UtcNow(), MachineInfo(), direct.per_second,
-      direct.latency.Quantile(0.5), direct.latency.Quantile(0.99),
-      direct.errors, one.per_second, one.latency.Quantile(0.5),
-      one.latency.Quantile(0.99), one.errors, clients, many.per_second,
-      many.latency.Quantile(0.5), many.latency.Quantile(0.99), many.errors,
-      direct_set.per_second, direct_set.latency.Quantile(0.5),
-      direct_set.latency.Quantile(0.99), direct_set.errors,
-      southgate_set.per_second, southgate_set.latency.Quantile(0.5),
-      southgate_set.latency.Quantile(0.99), southgate_set.errors, clients, 100.0 * many.per_second / std::max(direct.per_second, 1.0),
+      UtcNow(), MachineInfo(), direct.per_second, direct.latency.Quantile(0.5),
+      direct.latency.Quantile(0.99), direct.errors, one.per_second,
+      one.latency.Quantile(0.5), one.latency.Quantile(0.99), one.errors,
+      clients, many.per_second, many.latency.Quantile(0.5),
+      many.latency.Quantile(0.99), many.errors, direct_set.per_second,
+      direct_set.latency.Quantile(0.5), direct_set.latency.Quantile(0.99),
+      direct_set.errors, southgate_set.per_second,
+      southgate_set.latency.Quantile(0.5), southgate_set.latency.Quantile(0.99),
+      southgate_set.errors, clients,
+      100.0 * many.per_second / std::max(direct.per_second, 1.0),
       static_cast<int>(one.latency.Quantile(0.5) -
                        direct.latency.Quantile(0.5)));
   std::printf("%s", text.c_str());

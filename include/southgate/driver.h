@@ -164,8 +164,8 @@ class Driver {
   // Returns an RFC 7951 JSON document holding every node selected by the
   // XPaths (with their ancestors), restricted to `type`. Paths that match
   // nothing contribute nothing.
-  virtual absl::StatusOr<std::string> Get(const std::vector<std::string>& xpaths,
-                                          DataType type) = 0;
+  virtual absl::StatusOr<std::string> Get(
+      const std::vector<std::string>& xpaths, DataType type) = 0;
 
   // Applies the transaction atomically: on any error the device is left as
   // it was. INVALID_ARGUMENT for data the device's schema rejects.
@@ -217,5 +217,5 @@ using SouthgateRegisterFn = int (*)(southgate::DriverRegistrar*);
   }                                                                     \
   extern "C" __attribute__((visibility("default"))) int                 \
   southgate_register_drivers(::southgate::DriverRegistrar* registrar) { \
-    return register_function(registrar).ok() ? 0 : 1;                  \
+    return register_function(registrar).ok() ? 0 : 1;                   \
   }

@@ -7,9 +7,9 @@
 #define SOUTHGATE_CONCAT_INNER(a, b) a##b
 #define SOUTHGATE_CONCAT(a, b) SOUTHGATE_CONCAT_INNER(a, b)
 
-#define RETURN_IF_ERROR(expr)                  \
-  do {                                         \
-    ::absl::Status status_macro_ = (expr);     \
+#define RETURN_IF_ERROR(expr)                      \
+  do {                                             \
+    ::absl::Status status_macro_ = (expr);         \
     if (!status_macro_.ok()) return status_macro_; \
   } while (0)
 

@@ -1,8 +1,8 @@
 // southgated: flags, configuration, start-up, signals. Everything else lives
 // in the libraries under src/.
 #include <signal.h>
-#include <termios.h>
 #include <systemd/sd-daemon.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -20,11 +20,11 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_join.h"
 #include "config/config.h"
-#include "fmt/chrono.h"
 #include "devices/device_manager.h"
 #include "devices/self_driver.h"
 #include "drivers/driver_registry.h"
 #include "drivers/plugin_loader.h"
+#include "fmt/chrono.h"
 #include "nlohmann/json.hpp"
 #include "northbound/gnmi_handler.h"
 #include "northbound/gnmi_service.h"
@@ -35,11 +35,11 @@
 #include "security/authenticator.h"
 #include "security/passwords.h"
 #include "security/tls.h"
-#include "telemetry/hub.h"
-#include "telemetry/timer_service.h"
 #include "spdlog/pattern_formatter.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
+#include "telemetry/hub.h"
+#include "telemetry/timer_service.h"
 
 namespace fs = std::filesystem;
 using namespace southgate;
@@ -52,17 +52,17 @@ class JsonFormatter final : public spdlog::formatter {
   void format(const spdlog::details::log_msg& msg,
               spdlog::memory_buf_t& dest) override {
     nlohmann::json line;
-    line["time"] = fmt::format(
-        "{:%Y-%m-%dT%H:%M:%S}.{:06d}Z",
-        fmt::gmtime(std::chrono::system_clock::to_time_t(msg.time)),
-        std::chrono::duration_cast<std::chrono::microseconds>(
-            msg.time.time_since_epoch())
-                .count() %
-            1000000);
+    line["time"] =
+        fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:06d}Z",
+                    fmt::gmtime(std::chrono::system_clock::to_time_t(msg.time)),
+                    std::chrono::duration_cast<std::chrono::microseconds>(
+                        msg.time.time_since_epoch())
+                            .count() %
+                        1000000);
     line["level"] = spdlog::level::to_string_view(msg.level);
     line["msg"] = std::string(msg.payload.data(), msg.payload.size());
-    std::string text = line.dump(-1, ' ', false,
-                                 nlohmann::json::error_handler_t::replace);
+    std::string text =
+        line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     text.push_back('\n');
     dest.append(text.data(), text.data() + text.size());
   }
@@ -91,9 +91,9 @@ fs::path ExecutableDir() {
 // Build tree (bin/../plugins) or install tree (bin/../lib/southgate/plugins).
 std::string DefaultPluginDir() {
   fs::path dir = ExecutableDir();
-  for (fs::path candidate : {dir / ".." / "plugins",
-                             dir / ".." / "lib" / "southgate" / "plugins",
-                             fs::path(SOUTHGATE_INSTALLED_PLUGIN_DIR)}) {
+  for (fs::path candidate :
+       {dir / ".." / "plugins", dir / ".." / "lib" / "southgate" / "plugins",
+        fs::path(SOUTHGATE_INSTALLED_PLUGIN_DIR)}) {
     if (fs::is_directory(candidate)) return fs::canonical(candidate);
   }
   return SOUTHGATE_INSTALLED_PLUGIN_DIR;
@@ -226,11 +226,13 @@ absl::Status Reload(const std::string& path, const Overrides& overrides,
   if (next.ops.listen != running.ops.listen) {
     restart_needed.push_back("ops.listen");
   }
-  if (next.state_dir != running.state_dir) restart_needed.push_back("state_dir");
+  if (next.state_dir != running.state_dir)
+    restart_needed.push_back("state_dir");
   if (next.plugin_dir != running.plugin_dir) {
     restart_needed.push_back("plugins.dir");
   }
-  if (next.yang_dirs != running.yang_dirs) restart_needed.push_back("yang.dirs");
+  if (next.yang_dirs != running.yang_dirs)
+    restart_needed.push_back("yang.dirs");
   if (next.log.format != running.log.format) {
     restart_needed.push_back("log.format");
   }
@@ -253,9 +255,8 @@ absl::Status Reload(const std::string& path, const Overrides& overrides,
         return status;
       }
       added.push_back(device.name);
-      undo.push_back([&devices, name = device.name] {
-        (void)devices.Remove(name);
-      });
+      undo.push_back(
+          [&devices, name = device.name] { (void)devices.Remove(name); });
     } else if (!SameDevice(current, device)) {
       if (absl::Status status = devices.Replace(device); !status.ok()) {
         roll_back();
@@ -320,7 +321,7 @@ void RegisterDeviceCollectors(ops::Registry& registry,
           samples.push_back(
               {{{"device", device.name()}, {"driver", device.driver_name()}},
                device.status().state == ConnectionState::kConnected ? 1.0
-                                                                     : 0.0});
+                                                                    : 0.0});
         });
       });
   registry.SetCollector(
@@ -351,8 +352,7 @@ void RegisterDeviceCollectors(ops::Registry& registry,
 }
 
 // Streaming metrics, read from the telemetry hub when scraped.
-void RegisterTelemetryCollectors(ops::Registry& registry,
-                                 telemetry::Hub& hub) {
+void RegisterTelemetryCollectors(ops::Registry& registry, telemetry::Hub& hub) {
   auto one = [&hub](uint64_t telemetry::TelemetryStats::*field) {
     return [&hub, field] {
       return std::vector<ops::Sample>{
@@ -507,9 +507,9 @@ int main(int argc, char** argv) {
   auto hub = std::make_unique<telemetry::Hub>();
   self_driver->SetTelemetrySource([hub = hub.get()] {
     telemetry::TelemetryStats stats = hub->Stats();
-    return devices::TelemetryCounters{
-        stats.upstream_subscriptions, stats.client_streams,
-        stats.cached_leaves, stats.slow_clients_cut};
+    return devices::TelemetryCounters{stats.upstream_subscriptions,
+                                      stats.client_streams, stats.cached_leaves,
+                                      stats.slow_clients_cut};
   });
   if (auto status = device_manager->AddInternal(devices::kSelfTargetName,
                                                 std::move(self_driver));
@@ -533,7 +533,8 @@ int main(int argc, char** argv) {
         config.tls.cert_file, config.tls.key_file, config.state_dir,
         {listen_address->host}, config.tls.ca_file);
     if (!tls.ok()) {
-      spdlog::critical("refusing to start: TLS: {}", std::string(tls.status().message()));
+      spdlog::critical("refusing to start: TLS: {}",
+                       std::string(tls.status().message()));
       return 2;
     }
     spdlog::info("TLS certificate {}{} SHA-256 {}", tls->cert_file,
@@ -557,15 +558,16 @@ int main(int argc, char** argv) {
   gnmi_service.EnableSubscribe(subscribe);
   auto server = northbound::Server::Start(server_options, {&gnmi_service});
   if (!server.ok()) {
-    spdlog::critical("refusing to start: {}", std::string(server.status().message()));
+    spdlog::critical("refusing to start: {}",
+                     std::string(server.status().message()));
     return 1;
   }
   device_manager->Start();
-  spdlog::info(
-      "gNMI {} listening on {} ({}), {} devices ({}), {} users", 
-      northbound::kGnmiVersion, config.listen,
-      config.insecure ? "PLAINTEXT" : "TLS", device_manager->size(),
-      absl::StrJoin(device_manager->Names(), ", "), users.user_count());
+  spdlog::info("gNMI {} listening on {} ({}), {} devices ({}), {} users",
+               northbound::kGnmiVersion, config.listen,
+               config.insecure ? "PLAINTEXT" : "TLS", device_manager->size(),
+               absl::StrJoin(device_manager->Names(), ", "),
+               users.user_count());
 
   // Operations endpoint: metrics and the probes. Ready once the config is
   // loaded (it is, here), gNMI listens, and every device has had its first
@@ -629,9 +631,8 @@ int main(int argc, char** argv) {
         metrics.config_reloads.With({"success"}).Inc();
       } else {
         metrics.config_reloads.With({"failure"}).Inc();
-        spdlog::error(
-            "reload rejected, keeping the running configuration: {}",
-            std::string(reloaded.message()));
+        spdlog::error("reload rejected, keeping the running configuration: {}",
+                      std::string(reloaded.message()));
       }
       Notify("READY=1\nSTATUS=serving gNMI on " + config.listen);
       continue;

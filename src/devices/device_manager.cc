@@ -197,7 +197,8 @@ void DeviceManager::ConnectLoop(std::shared_ptr<Device> device) {
     auto wait = std::chrono::milliseconds(
         static_cast<int64_t>(delay.count() * jitter(random)));
     spdlog::warn("device {}: connect attempt {} failed: {}; retrying in {} ms",
-                 device->name(), attempt, std::string(status.message()), wait.count());
+                 device->name(), attempt, std::string(status.message()),
+                 wait.count());
     std::unique_lock<std::mutex> lock(mutex_);
     changed_.notify_all();  // attempted_ changed: readiness waiters
     if (changed_.wait_for(lock, wait, [this, &device] {
@@ -205,9 +206,9 @@ void DeviceManager::ConnectLoop(std::shared_ptr<Device> device) {
         })) {
       continue;  // the top of the loop ends it
     }
-    delay = std::min(backoff_.max,
-                     std::chrono::milliseconds(static_cast<int64_t>(
-                         delay.count() * backoff_.multiplier)));
+    delay =
+        std::min(backoff_.max, std::chrono::milliseconds(static_cast<int64_t>(
+                                   delay.count() * backoff_.multiplier)));
   }
 }
 

@@ -35,8 +35,8 @@ void SelfDriver::Close() {}
 DeviceStatus SelfDriver::Status() const {
   std::lock_guard<std::mutex> lock(mutex_);
   DeviceStatus status;
-  status.state = context_ ? ConnectionState::kConnected
-                          : ConnectionState::kDisconnected;
+  status.state =
+      context_ ? ConnectionState::kConnected : ConnectionState::kDisconnected;
   return status;
 }
 
@@ -89,10 +89,10 @@ absl::StatusOr<std::string> SelfDriver::Get(
     const std::vector<std::string>& xpaths, DataType type) {
   auto context = Schema();
   if (!context) return absl::UnavailableError("self target not started");
-  ASSIGN_OR_RETURN(schema::DataTree tree,
-                   schema::DataTree::ParseJsonIetf(
-                       context, StateDocument(),
-                       schema::DataTree::Parse::kPartial));
+  ASSIGN_OR_RETURN(
+      schema::DataTree tree,
+      schema::DataTree::ParseJsonIetf(context, StateDocument(),
+                                      schema::DataTree::Parse::kPartial));
   ASSIGN_OR_RETURN(schema::DataTree selected, tree.Select(xpaths, type));
   return selected.ToJsonIetf();
 }

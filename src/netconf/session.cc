@@ -52,7 +52,7 @@ void InitOnce() {
   std::call_once(once, [] {
     nc_client_init();
     nc_verbosity(spdlog::should_log(spdlog::level::trace) ? NC_VERB_VERBOSE
-                                                         : NC_VERB_WARNING);
+                                                          : NC_VERB_WARNING);
     nc_set_print_clb_session(&LogFromLibnetconf2);
   });
 }
@@ -62,9 +62,6 @@ struct AuthState {
   const SshOptions* options = nullptr;
   std::string host_key_problem;
 };
-
-
-
 
 // Checks the server's host key against the pinned fingerprint or the
 // known_hosts file; 0 when it matches.
@@ -80,15 +77,15 @@ int HostKeyCallback(const char*, ssh_session ssh, void* priv) {
     }
     unsigned char* hash = nullptr;
     size_t length = 0;
-    int rc = ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash,
-                                    &length);
+    int rc =
+        ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &length);
     ssh_key_free(key);
     if (rc != 0) {
       state->host_key_problem = "cannot hash the host key";
       return -1;
     }
-    char* text = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash,
-                                          length);
+    char* text =
+        ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, length);
     ssh_clean_pubkey_hash(&hash);
     std::string fingerprint = text ? text : "";
     ssh_string_free_char(text);
@@ -97,9 +94,9 @@ int HostKeyCallback(const char*, ssh_session ssh, void* priv) {
     while (!pinned.empty() && pinned.back() == '=') pinned.pop_back();
     if (pinned.rfind("SHA256:", 0) != 0) pinned = "SHA256:" + pinned;
     if (fingerprint == pinned) return 0;
-    state->host_key_problem = absl::StrCat(
-        "host key mismatch: the server's key is ", fingerprint,
-        ", the pinned fingerprint is ", pinned);
+    state->host_key_problem =
+        absl::StrCat("host key mismatch: the server's key is ", fingerprint,
+                     ", the pinned fingerprint is ", pinned);
     return -1;
   }
   if (!options.known_hosts_file.empty()) {
@@ -116,13 +113,13 @@ int HostKeyCallback(const char*, ssh_session ssh, void* priv) {
         return -1;
       case SSH_KNOWN_HOSTS_UNKNOWN:
       case SSH_KNOWN_HOSTS_NOT_FOUND:
-        state->host_key_problem = absl::StrCat(
-            "host key unknown: no entry for the server in ",
-            options.known_hosts_file);
+        state->host_key_problem =
+            absl::StrCat("host key unknown: no entry for the server in ",
+                         options.known_hosts_file);
         return -1;
       default:
-        state->host_key_problem = absl::StrCat("cannot read known_hosts ",
-                                               options.known_hosts_file);
+        state->host_key_problem =
+            absl::StrCat("cannot read known_hosts ", options.known_hosts_file);
         return -1;
     }
   }
@@ -147,8 +144,8 @@ absl::StatusOr<int> ConnectSocket(const std::string& host, uint16_t port,
   }
   std::string last_error = "no address";
   for (addrinfo* ai = result; ai; ai = ai->ai_next) {
-    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-                    ai->ai_protocol);
+    int fd =
+        socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
     if (fd < 0) continue;
     int flags = fcntl(fd, F_GETFL);
     fcntl(fd, F_SETFL, flags | O_NONBLOCK);
@@ -183,8 +180,8 @@ absl::StatusOr<int> ConnectSocket(const std::string& host, uint16_t port,
     return fd;
   }
   freeaddrinfo(result);
-  return absl::UnavailableError(absl::StrCat("cannot connect to ", host, ":",
-                                             port, ": ", last_error));
+  return absl::UnavailableError(
+      absl::StrCat("cannot connect to ", host, ":", port, ": ", last_error));
 }
 
 NC_DATASTORE ToNc(Datastore datastore) {
@@ -229,12 +226,18 @@ std::string ElementText(std::string_view xml, std::string_view name) {
       if (text[i] == '&') {
         size_t semi = text.find(';', i);
         std::string_view entity(text.data() + i, semi - i + 1);
-        if (entity == "&lt;") out += '<';
-        else if (entity == "&gt;") out += '>';
-        else if (entity == "&amp;") out += '&';
-        else if (entity == "&quot;") out += '"';
-        else if (entity == "&apos;") out += '\'';
-        else out += entity;
+        if (entity == "&lt;")
+          out += '<';
+        else if (entity == "&gt;")
+          out += '>';
+        else if (entity == "&amp;")
+          out += '&';
+        else if (entity == "&quot;")
+          out += '"';
+        else if (entity == "&apos;")
+          out += '\'';
+        else
+          out += entity;
         i = semi;
       } else {
         out += text[i];
@@ -252,16 +255,15 @@ absl::StatusCode CodeForErrorTag(std::string_view tag) {
       tag == "bad-element" || tag == "missing-element" ||
       tag == "unknown-attribute" || tag == "bad-attribute" ||
       tag == "missing-attribute" || tag == "unknown-namespace" ||
-      tag == "data-missing" || tag == "data-exists" ||
-      tag == "too-big") {
+      tag == "data-missing" || tag == "data-exists" || tag == "too-big") {
     return tag == "data-exists"    ? absl::StatusCode::kAlreadyExists
            : tag == "data-missing" ? absl::StatusCode::kNotFound
            : tag == "too-big"      ? absl::StatusCode::kResourceExhausted
                                    : absl::StatusCode::kInvalidArgument;
   }
   if (tag == "access-denied") return absl::StatusCode::kPermissionDenied;
-  if (tag == "lock-denied" || tag == "in-use" ||
-      tag == "resource-denied" || tag == "rollback-failed") {
+  if (tag == "lock-denied" || tag == "in-use" || tag == "resource-denied" ||
+      tag == "rollback-failed") {
     return absl::StatusCode::kAborted;
   }
   if (tag == "operation-not-supported") return absl::StatusCode::kUnimplemented;
@@ -277,9 +279,9 @@ std::vector<RpcError> ParseRpcErrors(std::string_view xml) {
     if (start == std::string_view::npos) break;
     size_t end = xml.find("rpc-error", start + 9);
     // `end` is the closing tag of this error (errors do not nest).
-    std::string_view one = xml.substr(
-        start, end == std::string_view::npos ? std::string_view::npos
-                                             : end - start);
+    std::string_view one =
+        xml.substr(start, end == std::string_view::npos ? std::string_view::npos
+                                                        : end - start);
     RpcError error;
     error.type = ElementText(one, "error-type");
     error.tag = ElementText(one, "error-tag");
@@ -305,9 +307,9 @@ absl::Status ErrorStatus(std::string_view what,
     if (!error.path.empty()) absl::StrAppend(&part, " (at ", error.path, ")");
     parts.push_back(std::move(part));
   }
-  return absl::Status(CodeForErrorTag(errors.front().tag),
-                      absl::StrCat(std::string(what), " failed: ",
-                                   absl::StrJoin(parts, "; ")));
+  return absl::Status(
+      CodeForErrorTag(errors.front().tag),
+      absl::StrCat(std::string(what), " failed: ", absl::StrJoin(parts, "; ")));
 }
 
 Session::Session(nc_session* session) : session_(session) {
@@ -363,8 +365,8 @@ absl::StatusOr<std::unique_ptr<Session>> Session::ConnectSsh(
   ssh_options_set(ssh, SSH_OPTIONS_FD, &sock);
   ssh_options_set(ssh, SSH_OPTIONS_TIMEOUT, &timeout_s);
   if (ssh_connect(ssh) != SSH_OK) {
-    return absl::UnavailableError(absl::StrCat(
-        where, ": SSH handshake failed: ", ssh_get_error(ssh)));
+    return absl::UnavailableError(
+        absl::StrCat(where, ": SSH handshake failed: ", ssh_get_error(ssh)));
   }
   AuthState state;
   state.options = &options;
@@ -382,7 +384,8 @@ absl::StatusOr<std::unique_ptr<Session>> Session::ConnectSsh(
       return absl::FailedPreconditionError(absl::StrCat(
           "cannot read the private key ", options.private_key_file));
     }
-    authenticated = ssh_userauth_publickey(ssh, nullptr, key) == SSH_AUTH_SUCCESS;
+    authenticated =
+        ssh_userauth_publickey(ssh, nullptr, key) == SSH_AUTH_SUCCESS;
     ssh_key_free(key);
   }
   if (!authenticated && !options.password.empty()) {
@@ -401,9 +404,9 @@ absl::StatusOr<std::unique_ptr<Session>> Session::ConnectSsh(
     std::filesystem::create_directories(options.schema_searchpath, ec);
   }
   // The schema search path is a per-thread libnetconf2 client setting.
-  nc_client_set_schema_searchpath(
-      options.schema_searchpath.empty() ? nullptr
-                                        : options.schema_searchpath.c_str());
+  nc_client_set_schema_searchpath(options.schema_searchpath.empty()
+                                      ? nullptr
+                                      : options.schema_searchpath.c_str());
   // libnetconf2 owns (and frees) `ssh` from here on, also on failure.
   owner.ssh = nullptr;
   nc_session* session = nc_connect_libssh(ssh, nullptr);
@@ -435,14 +438,16 @@ absl::StatusOr<std::string> Session::Call(nc_rpc* rpc, std::string_view what,
     nc_rpc* rpc;
     ~RpcOwner() { nc_rpc_free(rpc); }
   } owner{rpc};
-  if (!rpc) return absl::InternalError(absl::StrCat("cannot build ", std::string(what)));
+  if (!rpc)
+    return absl::InternalError(
+        absl::StrCat("cannot build ", std::string(what)));
   if (!alive()) {
     return absl::UnavailableError(
         absl::StrCat(std::string(what), ": the NETCONF session is closed"));
   }
   uint64_t msgid = 0;
-  NC_MSG_TYPE sent = nc_send_rpc(session_, rpc,
-                                 static_cast<int>(rpc_timeout_.count()), &msgid);
+  NC_MSG_TYPE sent = nc_send_rpc(
+      session_, rpc, static_cast<int>(rpc_timeout_.count()), &msgid);
   if (sent != NC_MSG_RPC) {
     return absl::UnavailableError(
         absl::StrCat(std::string(what), ": cannot send the RPC"));
@@ -450,18 +455,18 @@ absl::StatusOr<std::string> Session::Call(nc_rpc* rpc, std::string_view what,
   while (true) {
     lyd_node* env = nullptr;
     lyd_node* op = nullptr;
-    NC_MSG_TYPE got = nc_recv_reply(session_, rpc, msgid,
-                                    static_cast<int>(rpc_timeout_.count()),
-                                    &env, &op);
+    NC_MSG_TYPE got =
+        nc_recv_reply(session_, rpc, msgid,
+                      static_cast<int>(rpc_timeout_.count()), &env, &op);
     struct TreeOwner {
       lyd_node* tree;
       ~TreeOwner() { schema::foreign::Free(tree); }
     } env_owner{env}, op_owner{op};
     if (got == NC_MSG_NOTIF) continue;
     if (got == NC_MSG_WOULDBLOCK) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          std::string(what), ": no reply within ", rpc_timeout_.count(),
-          " ms"));
+      return absl::DeadlineExceededError(
+          absl::StrCat(std::string(what), ": no reply within ",
+                       rpc_timeout_.count(), " ms"));
     }
     if (got != NC_MSG_REPLY) {
       return absl::UnavailableError(
@@ -483,18 +488,18 @@ absl::StatusOr<std::string> Session::Call(nc_rpc* rpc, std::string_view what,
 
 absl::StatusOr<std::string> Session::GetConfig(
     Datastore source, const std::string& subtree_filter) {
-  return Call(nc_rpc_getconfig(ToNc(source),
-                               subtree_filter.empty() ? nullptr
-                                                      : subtree_filter.c_str(),
-                               NC_WD_UNKNOWN, NC_PARAMTYPE_DUP_AND_FREE),
+  return Call(nc_rpc_getconfig(
+                  ToNc(source),
+                  subtree_filter.empty() ? nullptr : subtree_filter.c_str(),
+                  NC_WD_UNKNOWN, NC_PARAMTYPE_DUP_AND_FREE),
               "get-config", true);
 }
 
 absl::StatusOr<std::string> Session::Get(const std::string& subtree_filter) {
-  return Call(nc_rpc_get(subtree_filter.empty() ? nullptr
-                                                : subtree_filter.c_str(),
-                         NC_WD_UNKNOWN, NC_PARAMTYPE_DUP_AND_FREE),
-              "get", true);
+  return Call(
+      nc_rpc_get(subtree_filter.empty() ? nullptr : subtree_filter.c_str(),
+                 NC_WD_UNKNOWN, NC_PARAMTYPE_DUP_AND_FREE),
+      "get", true);
 }
 
 absl::Status Session::EditConfig(Datastore target, const std::string& content,
@@ -521,9 +526,10 @@ absl::Status Session::DiscardChanges() {
 }
 
 absl::Status Session::Commit(bool confirmed, uint32_t confirm_timeout_s) {
-  return Call(nc_rpc_commit(confirmed ? 1 : 0, confirmed ? confirm_timeout_s : 0,
-                            nullptr, nullptr, NC_PARAMTYPE_CONST),
-              confirmed ? "confirmed commit" : "commit", false)
+  return Call(
+             nc_rpc_commit(confirmed ? 1 : 0, confirmed ? confirm_timeout_s : 0,
+                           nullptr, nullptr, NC_PARAMTYPE_CONST),
+             confirmed ? "confirmed commit" : "commit", false)
       .status();
 }
 

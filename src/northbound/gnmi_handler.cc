@@ -20,7 +20,8 @@ static void ObserveDeviceRpc(const std::string& device, const char* operation,
   ops::Metrics::Default()
       .device_rpc_seconds
       .With({device, operation,
-             status.ok() ? "ok" : ops::GrpcCodeName(static_cast<int>(status.code()))})
+             status.ok() ? "ok"
+                         : ops::GrpcCodeName(static_cast<int>(status.code()))})
       .ObserveSince(start);
 }
 namespace {
@@ -100,7 +101,8 @@ absl::StatusOr<CommitAction> CommitActionOf(
     switch (commit.action_case()) {
       case gnmi_ext::Commit::kCommit:
         action.kind = CommitAction::Kind::kCommit;
-        action.rollback_duration_ms = millis(commit.commit().rollback_duration());
+        action.rollback_duration_ms =
+            millis(commit.commit().rollback_duration());
         break;
       case gnmi_ext::Commit::kConfirm:
         action.kind = CommitAction::Kind::kConfirm;
@@ -148,8 +150,7 @@ gnmi::Path ResponsePrefix(const gnmi::Path& request_prefix,
 
 }  // namespace
 
-GnmiHandler::GnmiHandler(devices::DeviceManager& devices)
-    : devices_(devices) {}
+GnmiHandler::GnmiHandler(devices::DeviceManager& devices) : devices_(devices) {}
 
 absl::StatusOr<std::shared_ptr<devices::Device>> GnmiHandler::ResolveTarget(
     const std::string& target) const {
@@ -169,9 +170,9 @@ absl::StatusOr<std::shared_ptr<devices::Device>> GnmiHandler::ResolveTarget(
   if (!device) {
     std::vector<std::string> names = devices_.Names();
     if (names.size() > 10) names.resize(10), names.push_back("...");
-    return absl::NotFoundError(absl::StrCat("unknown target '", target,
-                                            "'; known targets: ",
-                                            absl::StrJoin(names, ", ")));
+    return absl::NotFoundError(
+        absl::StrCat("unknown target '", target,
+                     "'; known targets: ", absl::StrJoin(names, ", ")));
   }
   return device;
 }
@@ -244,10 +245,10 @@ absl::StatusOr<gnmi::GetResponse> GnmiHandler::Get(
   absl::StatusOr<std::string> fetched = device->driver().Get(xpaths, type);
   ObserveDeviceRpc(device->name(), "get", fetched.status(), driver_started);
   ASSIGN_OR_RETURN(std::string document, std::move(fetched));
-  ASSIGN_OR_RETURN(schema::DataTree tree,
-                   schema::DataTree::ParseJsonIetf(
-                       translator->context(), document,
-                       schema::DataTree::Parse::kPartial));
+  ASSIGN_OR_RETURN(
+      schema::DataTree tree,
+      schema::DataTree::ParseJsonIetf(translator->context(), document,
+                                      schema::DataTree::Parse::kPartial));
 
   gnmi::GetResponse response;
   const int64_t timestamp = NowNanos();
@@ -277,8 +278,8 @@ absl::StatusOr<gnmi::GetResponse> GnmiHandler::Get(
 absl::StatusOr<gnmi::SetResponse> GnmiHandler::Set(
     const gnmi::SetRequest& request) const {
   ASSIGN_OR_RETURN(auto device, ResolveTarget(request.prefix().target()));
-  RETURN_IF_ERROR(CheckExtensions(request.extension(), device->name(),
-                                  &device->driver()));
+  RETURN_IF_ERROR(
+      CheckExtensions(request.extension(), device->name(), &device->driver()));
   ASSIGN_OR_RETURN(auto translator, device->Translator());
 
   Transaction transaction;
@@ -292,15 +293,16 @@ absl::StatusOr<gnmi::SetResponse> GnmiHandler::Set(
   };
   // gNMI order: all deletes, then replaces, then updates.
   for (const gnmi::Path& path : request.delete_()) {
-    ASSIGN_OR_RETURN(Edit edit, translator->ToEdit(Edit::Op::kDelete,
-                                                   request.prefix(), path,
-                                                   nullptr));
+    ASSIGN_OR_RETURN(
+        Edit edit,
+        translator->ToEdit(Edit::Op::kDelete, request.prefix(), path, nullptr));
     transaction.edits.push_back(std::move(edit));
     add_result(path, gnmi::UpdateResult::DELETE);
   }
   auto add_updates =
       [&](const google::protobuf::RepeatedPtrField<gnmi::Update>& updates,
-          Edit::Op op, gnmi::UpdateResult::Operation result_op) -> absl::Status {
+          Edit::Op op,
+          gnmi::UpdateResult::Operation result_op) -> absl::Status {
     for (const gnmi::Update& update : updates) {
       gnmi::TypedValue value = ValueOf(update);
       ASSIGN_OR_RETURN(Edit edit, translator->ToEdit(op, request.prefix(),

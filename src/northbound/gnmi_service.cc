@@ -55,8 +55,8 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
                       std::string(status.message()));
 }
 
-GnmiService::GnmiService(GnmiHandler& handler,
-                         security::Authenticator& users, WorkQueue& work)
+GnmiService::GnmiService(GnmiHandler& handler, security::Authenticator& users,
+                         WorkQueue& work)
     : handler_(handler), users_(users), work_(work) {}
 
 template <typename Response>
@@ -73,9 +73,9 @@ grpc::ServerUnaryReactor* GnmiService::Serve(
     if (credentials.username.empty()) {
       spdlog::info("{} from {}: no credentials", method, credentials.peer);
       ops::Metrics::Default().auth_failures.With({"no_credentials"}).Inc();
-      Finish(reactor, rpc, start, grpc::Status(
-          grpc::StatusCode::UNAUTHENTICATED,
-          "username and password metadata are required"));
+      Finish(reactor, rpc, start,
+             grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                          "username and password metadata are required"));
       return;
     }
     auto identity =
@@ -91,11 +91,11 @@ grpc::ServerUnaryReactor* GnmiService::Serve(
       spdlog::warn("{} from {}: user '{}' may not write", method,
                    credentials.peer, credentials.username);
       ops::Metrics::Default().auth_failures.With({"permission_denied"}).Inc();
-      Finish(reactor, rpc, start, grpc::Status(
-          grpc::StatusCode::PERMISSION_DENIED,
-          absl::StrCat("user '", credentials.username, "' is ",
-                       security::RoleName(identity->role),
-                       " and may not change devices")));
+      Finish(reactor, rpc, start,
+             grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                          absl::StrCat("user '", credentials.username, "' is ",
+                                       security::RoleName(identity->role),
+                                       " and may not change devices")));
       return;
     }
     absl::StatusOr<Response> result = handle();
@@ -110,8 +110,9 @@ grpc::ServerUnaryReactor* GnmiService::Serve(
   });
   if (!posted) {
     ops::Metrics::Default().rate_limited.With({method}).Inc();
-    Finish(reactor, rpc, start, grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                 "server busy: too many requests in flight"));
+    Finish(reactor, rpc, start,
+           grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        "server busy: too many requests in flight"));
   }
   return reactor;
 }

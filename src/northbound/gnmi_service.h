@@ -42,8 +42,7 @@ class GnmiService final : public gnmi::gNMI::CallbackService {
   template <typename Response>
   grpc::ServerUnaryReactor* Serve(
       grpc::CallbackServerContext* context, Access access, const char* method,
-      Response* response,
-      std::function<absl::StatusOr<Response>()> handle);
+      Response* response, std::function<absl::StatusOr<Response>()> handle);
 
   GnmiHandler& handler_;
   security::Authenticator& users_;

@@ -16,9 +16,9 @@ class YangContext;
 
 // A gNMI path resolved against a schema.
 struct ResolvedPath {
-  std::string xpath;       // module-qualified data XPath, may hold wildcards
+  std::string xpath;  // module-qualified data XPath, may hold wildcards
   bool has_wildcards = false;
-  bool is_leaf = false;    // leaf or leaf-list (no wildcards below it)
+  bool is_leaf = false;  // leaf or leaf-list (no wildcards below it)
 };
 
 class GnmiTranslator {
@@ -55,9 +55,7 @@ class GnmiTranslator {
                                              const std::string& json_value,
                                              gnmi::Encoding encoding) const;
 
-  const std::shared_ptr<const YangContext>& context() const {
-    return context_;
-  }
+  const std::shared_ptr<const YangContext>& context() const { return context_; }
 
  private:
   std::shared_ptr<const YangContext> context_;

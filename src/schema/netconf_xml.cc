@@ -48,11 +48,20 @@ std::string Escape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -61,7 +70,8 @@ std::string Escape(std::string_view text) {
 void Print(const XmlNode& node, const std::string& parent_ns,
            std::string& out) {
   absl::StrAppend(&out, "<", node.name);
-  if (node.ns != parent_ns) absl::StrAppend(&out, " xmlns=\"", Escape(node.ns), "\"");
+  if (node.ns != parent_ns)
+    absl::StrAppend(&out, " xmlns=\"", Escape(node.ns), "\"");
   for (const auto& [prefix, ns] : node.prefixes)
     absl::StrAppend(&out, " xmlns:", prefix, "=\"", Escape(ns), "\"");
   if (!node.op.empty()) {
@@ -209,8 +219,10 @@ absl::StatusOr<std::vector<Step>> ParsePath(std::string_view xpath) {
       size_t pred_start = i;
       char quote = 0;
       while (i < n && (quote || xpath[i] != ']')) {
-        if (quote && xpath[i] == quote) quote = 0;
-        else if (!quote && (xpath[i] == '\'' || xpath[i] == '"')) quote = xpath[i];
+        if (quote && xpath[i] == quote)
+          quote = 0;
+        else if (!quote && (xpath[i] == '\'' || xpath[i] == '"'))
+          quote = xpath[i];
         ++i;
       }
       if (i >= n) return absl::InvalidArgumentError("unterminated predicate");
@@ -257,17 +269,18 @@ absl::StatusOr<std::unique_ptr<XmlNode>> Chain(const ly_ctx* ctx,
   for (const Step& step : steps) {
     if (step.simple && !stop_at_complex && step.keys.empty()) {
       // A list step without keys names every entry: not one node to remove.
-      absl::StrAppend(&schema_path, "/", step.module.empty() ? "" : step.module + ":",
-                      step.name);
-      const lysc_node* snode = lys_find_path(ctx, nullptr, schema_path.c_str(), 0);
+      absl::StrAppend(&schema_path, "/",
+                      step.module.empty() ? "" : step.module + ":", step.name);
+      const lysc_node* snode =
+          lys_find_path(ctx, nullptr, schema_path.c_str(), 0);
       if (snode && snode->nodetype == LYS_LIST) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "cannot delete '", schema_path,
-            "' without its keys on a NETCONF device"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("cannot delete '", schema_path,
+                         "' without its keys on a NETCONF device"));
       }
     } else if (!stop_at_complex) {
-      absl::StrAppend(&schema_path, "/", step.module.empty() ? "" : step.module + ":",
-                      step.name);
+      absl::StrAppend(&schema_path, "/",
+                      step.module.empty() ? "" : step.module + ":", step.name);
     }
     if (!step.simple) {
       if (stop_at_complex) break;

@@ -34,8 +34,8 @@ absl::StatusOr<std::string> BuildEditConfig(
 // least what `xpaths` select; the caller narrows the reply with
 // DataTree::Select. Empty when a path selects the whole tree (no filter).
 // Steps with wildcards or non-key predicates end the filter at their parent.
-absl::StatusOr<std::string> BuildSubtreeFilter(const YangContext& context,
-                                               const std::vector<std::string>& xpaths);
+absl::StatusOr<std::string> BuildSubtreeFilter(
+    const YangContext& context, const std::vector<std::string>& xpaths);
 
 // Trees owned by libnetconf2 (its own libyang context).
 namespace foreign {

@@ -90,12 +90,12 @@ DaemonProcess::DaemonProcess(const std::string& config_yaml,
 }
 
 void DaemonProcess::RewriteConfig(const std::string& config_yaml) {
-  std::string config =
-      absl::StrReplaceAll(config_yaml, {{"{PORT}", std::to_string(port_)},
-                                        {"{OPS_PORT}", std::to_string(ops_port_)},
-                                        {"{DIR}", dir_},
-                                        {"{SOURCE}", SOUTHGATE_SOURCE_DIR},
-                                        {"{USERS}", TestUsersYaml()}});
+  std::string config = absl::StrReplaceAll(
+      config_yaml, {{"{PORT}", std::to_string(port_)},
+                    {"{OPS_PORT}", std::to_string(ops_port_)},
+                    {"{DIR}", dir_},
+                    {"{SOURCE}", SOUTHGATE_SOURCE_DIR},
+                    {"{USERS}", TestUsersYaml()}});
   // Written aside and renamed: a reload never reads half a file.
   const std::string config_path = dir_ + "/southgate.yaml";
   std::ofstream(config_path + ".new") << config;

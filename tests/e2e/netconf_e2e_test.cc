@@ -41,12 +41,16 @@ yang:
 devices:
   - name: nc1
     driver: netconf
-    address: )" + device.address() + R"(
+    address: )" + device.address() +
+                       R"(
     credentials:
-      username: )" + NetconfDevice::kUser + R"(
-      password_file: )" + password_file + R"(
+      username: )" + NetconfDevice::kUser +
+                       R"(
+      password_file: )" +
+                       password_file + R"(
     options:
-      known_hosts_file: )" + device.KnownHostsFile() + R"(
+      known_hosts_file: )" +
+                       device.KnownHostsFile() + R"(
       connect_timeout_ms: 3000
 )");
   ASSERT_TRUE(daemon.WaitReady(std::chrono::seconds(60))) << daemon.Log();
@@ -77,7 +81,8 @@ devices:
       << get_response.DebugString();
   auto value = nlohmann::json::parse(
       get_response.notification(0).update(0).val().json_ietf_val());
-  EXPECT_EQ(value.value("ietf-interfaces:description", ""), "via gNMI") << value.dump();
+  EXPECT_EQ(value.value("ietf-interfaces:description", ""), "via gNMI")
+      << value.dump();
 
   // A value the device refuses (no mandatory type) is ABORTED with the
   // device's error, and nothing changes.
@@ -116,7 +121,8 @@ devices:
   context = ContextFor("admin", "admin");
   status = stub->Get(context.get(), get, &get_response);
   ASSERT_TRUE(status.ok()) << status.error_message();
-  EXPECT_THAT(get_response.DebugString(), ::testing::Not(HasSubstr("json_ietf_val")));
+  EXPECT_THAT(get_response.DebugString(),
+              ::testing::Not(HasSubstr("json_ietf_val")));
 
   EXPECT_EQ(daemon.Stop(SIGTERM), 0) << daemon.Log();
 }

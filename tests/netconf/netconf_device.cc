@@ -39,7 +39,8 @@ std::string Run(const std::string& command, int* status) {
   }
   char buffer[4096];
   size_t n;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) output.append(buffer, n);
+  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0)
+    output.append(buffer, n);
   *status = pclose(pipe);
   return output;
 }
@@ -123,8 +124,8 @@ std::string NetconfDevice::address() const {
 
 std::string NetconfDevice::HostKeyFingerprint() const {
   int status = 0;
-  std::string out = Run("ssh-keygen -l -E sha256 -f " + dir_ + "/host_key.pub",
-                        &status);
+  std::string out =
+      Run("ssh-keygen -l -E sha256 -f " + dir_ + "/host_key.pub", &status);
   size_t start = out.find("SHA256:");
   if (start == std::string::npos) return "";
   size_t end = out.find(' ', start);

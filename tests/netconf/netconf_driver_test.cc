@@ -32,13 +32,15 @@ std::string InterfaceDoc(const std::string& name, const std::string& extra) {
 }
 
 Edit Update(const std::string& name, const std::string& extra) {
-  return Edit{Edit::Op::kUpdate, InterfacePath(name), InterfaceDoc(name, extra)};
+  return Edit{Edit::Op::kUpdate, InterfacePath(name),
+              InterfaceDoc(name, extra)};
 }
 
 // Polls `condition` every `period` for at most `limit`.
 template <typename F>
-bool Eventually(F condition, std::chrono::milliseconds limit,
-                std::chrono::milliseconds period = std::chrono::milliseconds(50)) {
+bool Eventually(
+    F condition, std::chrono::milliseconds limit,
+    std::chrono::milliseconds period = std::chrono::milliseconds(50)) {
   auto deadline = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < deadline) {
     if (condition()) return true;
@@ -50,7 +52,8 @@ bool Eventually(F condition, std::chrono::milliseconds limit,
 class NetconfDriverTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (std::getenv("SOUTHGATE_TEST_DEBUG")) spdlog::set_level(spdlog::level::trace);
+    if (std::getenv("SOUTHGATE_TEST_DEBUG"))
+      spdlog::set_level(spdlog::level::trace);
     ASSERT_TRUE(device_.Start()) << device_.error();
   }
 
@@ -141,14 +144,16 @@ TEST_F(NetconfDriverTest, WrongPasswordIsAClearError) {
   ASSERT_TRUE(driver);
   absl::Status status = driver->Connect();
   EXPECT_EQ(status.code(), absl::StatusCode::kUnauthenticated) << status;
-  EXPECT_THAT(std::string(status.message()), HasSubstr("authentication failed"));
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("authentication failed"));
   EXPECT_EQ(driver->Status().state, ConnectionState::kError);
   EXPECT_THAT(driver->Status().last_error, HasSubstr("authentication failed"));
 }
 
 TEST_F(NetconfDriverTest, HostKeyMismatchIsRefused) {
-  auto driver = MakeDriver(
-      {{"host_key_sha256", "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}});
+  auto driver =
+      MakeDriver({{"host_key_sha256",
+                   "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}});
   ASSERT_TRUE(driver);
   absl::Status status = driver->Connect();
   EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied) << status;
@@ -182,7 +187,8 @@ TEST_F(NetconfDriverTest, SchemasAreDownloadedOnceAndShared) {
 TEST_F(NetconfDriverTest, GetEveryType) {
   auto driver = Connected();
   ASSERT_TRUE(driver);
-  ASSERT_TRUE(driver->Set({{Update("sg0", R"(,"description":"uplink")")}}).ok());
+  ASSERT_TRUE(
+      driver->Set({{Update("sg0", R"(,"description":"uplink")")}}).ok());
   auto config = driver->Get({InterfacePath("sg0")}, DataType::kConfig);
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_THAT(*config, HasSubstr("uplink"));
@@ -201,8 +207,8 @@ TEST_F(NetconfDriverTest, GetEveryType) {
   ASSERT_TRUE(monitoring.ok()) << monitoring.status();
   EXPECT_THAT(*monitoring, HasSubstr("session-id"));
   // A wildcard path.
-  auto wildcard = driver->Get({std::string(kInterfaces) + "/interface/description"},
-                              DataType::kConfig);
+  auto wildcard = driver->Get(
+      {std::string(kInterfaces) + "/interface/description"}, DataType::kConfig);
   ASSERT_TRUE(wildcard.ok()) << wildcard.status();
   EXPECT_THAT(*wildcard, HasSubstr("uplink"));
   EXPECT_THAT(*wildcard, Not(HasSubstr("ethernetCsmacd")));
@@ -226,9 +232,10 @@ TEST_F(NetconfDriverTest, SetUpdateReplaceDelete) {
   EXPECT_THAT(running, HasSubstr("\"other\""));
 
   // Delete a leaf, an entry, and an entry that does not exist, at once.
-  Transaction remove{{Edit{Edit::Op::kDelete, InterfacePath("sg1") + "/description", ""},
-                      Edit{Edit::Op::kDelete, InterfacePath("sg0"), ""},
-                      Edit{Edit::Op::kDelete, InterfacePath("absent9"), ""}}};
+  Transaction remove{
+      {Edit{Edit::Op::kDelete, InterfacePath("sg1") + "/description", ""},
+       Edit{Edit::Op::kDelete, InterfacePath("sg0"), ""},
+       Edit{Edit::Op::kDelete, InterfacePath("absent9"), ""}}};
   absl::Status removed = driver->Set(remove);
   ASSERT_TRUE(removed.ok()) << removed;
   running = RunningInterfaces(*driver);
@@ -248,8 +255,9 @@ TEST_F(NetconfDriverTest, RejectedSetLeavesRunningUnchanged) {
   // the good edit next to it must not be applied either.
   Transaction mixed{
       {Update("sg-good", ""),
-       Edit{Edit::Op::kUpdate, InterfacePath("sg-bad"),
-            R"({"ietf-interfaces:interfaces":{"interface":[{"name":"sg-bad","description":"x"}]}})"}}};
+       Edit{
+           Edit::Op::kUpdate, InterfacePath("sg-bad"),
+           R"({"ietf-interfaces:interfaces":{"interface":[{"name":"sg-bad","description":"x"}]}})"}}};
   absl::Status status = driver->Set(mixed);
   EXPECT_FALSE(status.ok());
   EXPECT_NE(status.code(), absl::StatusCode::kUnavailable) << status;
@@ -274,7 +282,9 @@ TEST_F(NetconfDriverTest, ConfirmedCommitRollsBackUnlessConfirmed) {
   ASSERT_TRUE(rolled_status.ok()) << rolled_status;
   EXPECT_THAT(RunningInterfaces(*driver), HasSubstr("sg-rb"));
   EXPECT_TRUE(Eventually(
-      [&] { return RunningInterfaces(*driver).find("sg-rb") == std::string::npos; },
+      [&] {
+        return RunningInterfaces(*driver).find("sg-rb") == std::string::npos;
+      },
       std::chrono::seconds(15), std::chrono::milliseconds(2500)));
   // Confirming after the rollback is refused.
   Transaction late;
@@ -322,7 +332,8 @@ TEST_F(NetconfDriverTest, ReconnectsAfterNetconfdRestart) {
   EXPECT_FALSE(down.last_error.empty());
   // Requests fail fast and clearly while the device is away.
   auto get = driver->Get({kInterfaces}, DataType::kConfig);
-  EXPECT_EQ(get.status().code(), absl::StatusCode::kUnavailable) << get.status();
+  EXPECT_EQ(get.status().code(), absl::StatusCode::kUnavailable)
+      << get.status();
   ASSERT_TRUE(device_.Start("netconfd")) << device_.error();
   EXPECT_TRUE(Eventually(
       [&] {
@@ -407,7 +418,8 @@ class TestSink : public NotificationSink {
 TEST_F(NetconfDriverTest, SampleSendsEveryLeafEachInterval) {
   auto driver = Connected();
   ASSERT_TRUE(driver);
-  ASSERT_TRUE(driver->Set({{Update("sg0", R"(,"description":"sampled")")}}).ok());
+  ASSERT_TRUE(
+      driver->Set({{Update("sg0", R"(,"description":"sampled")")}}).ok());
   auto sink = std::make_shared<TestSink>();
   SubscriptionSpec spec;
   spec.xpath = kInterfaces;
@@ -443,7 +455,8 @@ TEST_F(NetconfDriverTest, OnChangeSeesOtherClientsAndResumesAfterRestart) {
   spec.mode = SubscriptionMode::kOnChange;
   auto subscription = driver->Subscribe({spec}, sink);
   ASSERT_TRUE(subscription.ok()) << subscription.status();
-  ASSERT_TRUE(other->Set({{Update("sg-oc", R"(,"description":"first")")}}).ok());
+  ASSERT_TRUE(
+      other->Set({{Update("sg-oc", R"(,"description":"first")")}}).ok());
   EXPECT_TRUE(Eventually([&] { return sink->Saw("sg-oc", "first"); },
                          std::chrono::seconds(10)));
   // netconfd restarts empty (no startup config): the entry is deleted, and
@@ -454,7 +467,8 @@ TEST_F(NetconfDriverTest, OnChangeSeesOtherClientsAndResumesAfterRestart) {
                          std::chrono::seconds(20)));
   EXPECT_TRUE(Eventually(
       [&] {
-        return other->Set({{Update("sg-oc", R"(,"description":"second")")}}).ok();
+        return other->Set({{Update("sg-oc", R"(,"description":"second")")}})
+            .ok();
       },
       std::chrono::seconds(20), std::chrono::milliseconds(500)));
   EXPECT_TRUE(Eventually([&] { return sink->Saw("sg-oc", "second"); },

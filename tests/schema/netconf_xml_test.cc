@@ -26,41 +26,49 @@ TEST(NetconfXml, EditsMergeUnderOneAncestorWithOperations) {
   auto xml = BuildEditConfig(
       testing::TestContext(),
       {Edit{Edit::Op::kDelete, Path("gone") + "/description", ""},
-       Edit{Edit::Op::kReplace, Path("eth0"), Eth("eth0", R"(,"enabled":false)")},
-       Edit{Edit::Op::kUpdate, Path("eth1"), Eth("eth1", R"(,"description":"a<b")")}});
+       Edit{Edit::Op::kReplace, Path("eth0"),
+            Eth("eth0", R"(,"enabled":false)")},
+       Edit{Edit::Op::kUpdate, Path("eth1"),
+            Eth("eth1", R"(,"description":"a<b")")}});
   ASSERT_TRUE(xml.ok()) << xml.status();
   // One <interfaces>, three entries.
   EXPECT_EQ(xml->find("<interfaces"), xml->rfind("<interfaces"));
-  EXPECT_THAT(*xml, HasSubstr(std::string("<interfaces xmlns=\"") + kIf + "\">"));
-  EXPECT_THAT(*xml, HasSubstr("<name>gone</name><description "
-                              "xmlns:nc=\"urn:ietf:params:xml:ns:netconf:base:1.0\" "
-                              "nc:operation=\"remove\"/>"));
+  EXPECT_THAT(*xml,
+              HasSubstr(std::string("<interfaces xmlns=\"") + kIf + "\">"));
+  EXPECT_THAT(*xml,
+              HasSubstr("<name>gone</name><description "
+                        "xmlns:nc=\"urn:ietf:params:xml:ns:netconf:base:1.0\" "
+                        "nc:operation=\"remove\"/>"));
   EXPECT_THAT(*xml, HasSubstr("nc:operation=\"replace\"><name>eth0</name>"));
   EXPECT_THAT(*xml, HasSubstr("nc:operation=\"merge\"><name>eth1</name>"));
   // Identities carry their namespace; text is escaped.
-  EXPECT_THAT(*xml, HasSubstr("xmlns:iana-if-type=\"urn:ietf:params:xml:ns:yang:iana-if-type\">"
-                              "iana-if-type:ethernetCsmacd</type>"));
+  EXPECT_THAT(
+      *xml,
+      HasSubstr(
+          "xmlns:iana-if-type=\"urn:ietf:params:xml:ns:yang:iana-if-type\">"
+          "iana-if-type:ethernetCsmacd</type>"));
   EXPECT_THAT(*xml, HasSubstr("a&lt;b"));
 }
 
 TEST(NetconfXml, DeleteThenUpdateOfOneEntryIsAReplace) {
-  auto xml = BuildEditConfig(
-      testing::TestContext(),
-      {Edit{Edit::Op::kDelete, Path("eth0"), ""},
-       Edit{Edit::Op::kUpdate, Path("eth0"), Eth("eth0", "")}});
+  auto xml =
+      BuildEditConfig(testing::TestContext(),
+                      {Edit{Edit::Op::kDelete, Path("eth0"), ""},
+                       Edit{Edit::Op::kUpdate, Path("eth0"), Eth("eth0", "")}});
   ASSERT_TRUE(xml.ok()) << xml.status();
   EXPECT_THAT(*xml, HasSubstr("nc:operation=\"replace\""));
   EXPECT_THAT(*xml, Not(HasSubstr("remove")));
 }
 
 TEST(NetconfXml, BadValuesAreRefusedBeforeAnythingIsBuilt) {
-  auto xml = BuildEditConfig(
-      testing::TestContext(),
-      {Edit{Edit::Op::kUpdate, Path("eth0"), Eth("eth0", R"(,"enabled":"maybe")")}});
+  auto xml = BuildEditConfig(testing::TestContext(),
+                             {Edit{Edit::Op::kUpdate, Path("eth0"),
+                                   Eth("eth0", R"(,"enabled":"maybe")")}});
   EXPECT_EQ(xml.status().code(), absl::StatusCode::kInvalidArgument);
   auto wildcard = BuildEditConfig(
       testing::TestContext(),
-      {Edit{Edit::Op::kDelete, "/ietf-interfaces:interfaces/interface/description", ""}});
+      {Edit{Edit::Op::kDelete,
+            "/ietf-interfaces:interfaces/interface/description", ""}});
   EXPECT_EQ(wildcard.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
@@ -74,8 +82,9 @@ TEST(NetconfXml, SubtreeFiltersStopAtWildcards) {
   auto wildcard = BuildSubtreeFilter(
       *context, {"/ietf-interfaces:interfaces/interface/description"});
   ASSERT_TRUE(wildcard.ok());
-  EXPECT_EQ(*wildcard, std::string("<interfaces xmlns=\"") + kIf +
-                           "\"><interface><description/></interface></interfaces>");
+  EXPECT_EQ(*wildcard,
+            std::string("<interfaces xmlns=\"") + kIf +
+                "\"><interface><description/></interface></interfaces>");
   auto star = BuildSubtreeFilter(*context, {"/ietf-interfaces:interfaces/*"});
   ASSERT_TRUE(star.ok());
   EXPECT_EQ(*star, std::string("<interfaces xmlns=\"") + kIf + "\"/>");
@@ -83,8 +92,8 @@ TEST(NetconfXml, SubtreeFiltersStopAtWildcards) {
   ASSERT_TRUE(root.ok());
   EXPECT_EQ(*root, "");
   // A whole subtree wins over a narrower one.
-  auto both = BuildSubtreeFilter(
-      *context, {Path("eth0"), "/ietf-interfaces:interfaces"});
+  auto both = BuildSubtreeFilter(*context,
+                                 {Path("eth0"), "/ietf-interfaces:interfaces"});
   ASSERT_TRUE(both.ok());
   EXPECT_EQ(*both, std::string("<interfaces xmlns=\"") + kIf + "\"/>");
 }

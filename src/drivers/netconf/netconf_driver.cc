@@ -22,7 +22,8 @@ namespace fs = std::filesystem;
 using southgate::netconf::Datastore;
 using southgate::netconf::Session;
 
-constexpr char kCandidate[] = "urn:ietf:params:netconf:capability:candidate:1.0";
+constexpr char kCandidate[] =
+    "urn:ietf:params:netconf:capability:candidate:1.0";
 constexpr char kConfirmedCommit[] =
     "urn:ietf:params:netconf:capability:confirmed-commit:1";
 constexpr char kRollbackOnError[] =
@@ -39,8 +40,9 @@ constexpr char kKeepaliveFilter[] =
 // copy next to them would clash; what imports them still finds them.
 const std::set<std::string>& LibyangModules() {
   static const auto* modules = new std::set<std::string>{
-      "ietf-yang-metadata", "yang",          "ietf-inet-types",
-      "ietf-yang-types",    "ietf-datastores", "ietf-yang-library",
+      "ietf-yang-metadata",     "yang",
+      "ietf-inet-types",        "ietf-yang-types",
+      "ietf-datastores",        "ietf-yang-library",
       "ietf-yang-schema-mount", "ietf-yang-structure-ext"};
   return *modules;
 }
@@ -115,9 +117,10 @@ NetconfDriver::NetconfDriver(DeviceSettings settings, DriverContext context,
       options_(std::move(options)),
       log_name_(absl::StrCat("netconf device '", settings_.name, "'")) {
   if (options_.ssh.insecure_skip_host_key_check) {
-    spdlog::warn("{}: SSH host key check disabled "
-                 "(insecure_skip_host_key_check)",
-                 log_name_);
+    spdlog::warn(
+        "{}: SSH host key check disabled "
+        "(insecure_skip_host_key_check)",
+        log_name_);
   }
 }
 
@@ -166,8 +169,9 @@ absl::Status NetconfDriver::ConnectLocked() {
   commit_pending_ = false;
   auto session = Session::ConnectSsh(options_.ssh);
   if (!session.ok()) {
-    absl::Status status(session.status().code(),
-                        absl::StrCat(log_name_, ": ", session.status().message()));
+    absl::Status status(
+        session.status().code(),
+        absl::StrCat(log_name_, ": ", session.status().message()));
     SetState(ConnectionState::kError, std::string(status.message()));
     return status;
   }
@@ -223,8 +227,8 @@ absl::Status NetconfDriver::LoadSchemas(Session& session) {
       auto text = session.GetSchema(module.name, module.revision);
       if (!text.ok()) {
         if (IsTransportFailure(text.status())) return text.status();
-        problems.push_back(absl::StrCat(module.name, " (get-schema: ",
-                                        text.status().message(), ")"));
+        problems.push_back(absl::StrCat(
+            module.name, " (get-schema: ", text.status().message(), ")"));
         continue;
       }
       // Written aside and renamed: a crash never leaves half a module that
@@ -235,15 +239,15 @@ absl::Status NetconfDriver::LoadSchemas(Session& session) {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
         out << *text;
         if (!out) {
-          problems.push_back(absl::StrCat(module.name, " (cannot write ",
-                                          tmp.string(), ")"));
+          problems.push_back(
+              absl::StrCat(module.name, " (cannot write ", tmp.string(), ")"));
           continue;
         }
       }
       fs::rename(tmp, file, ec);
       if (ec) {
-        problems.push_back(absl::StrCat(module.name, " (cannot store: ",
-                                        ec.message(), ")"));
+        problems.push_back(
+            absl::StrCat(module.name, " (cannot store: ", ec.message(), ")"));
         continue;
       }
     }
@@ -263,17 +267,18 @@ absl::Status NetconfDriver::LoadSchemas(Session& session) {
   if (!context.ok()) {
     // One broken module must not cost the device: find the modules that
     // compile on their own and use those, reporting the rest.
-    spdlog::warn("{}: the device's modules do not compile together ({}); "
-                 "trying one by one",
-                 log_name_, std::string(context.status().message()));
+    spdlog::warn(
+        "{}: the device's modules do not compile together ({}); "
+        "trying one by one",
+        log_name_, std::string(context.status().message()));
     std::vector<schema::ModuleSpec> good;
     for (const auto& spec : specs) {
       auto alone = schema::YangContext::Build(extra, {spec});
       if (alone.ok()) {
         good.push_back(spec);
       } else {
-        problems.push_back(absl::StrCat(spec.name, " (",
-                                        alone.status().message(), ")"));
+        problems.push_back(
+            absl::StrCat(spec.name, " (", alone.status().message(), ")"));
       }
     }
     context = build(good);
@@ -339,8 +344,8 @@ void NetconfDriver::Worker() {
       } else {
         auto reply = session_->GetConfig(Datastore::kRunning, kKeepaliveFilter);
         last_activity_ns_ = NowNs();
-        if (!reply.ok() && (IsTransportFailure(reply.status()) ||
-                            !session_->alive())) {
+        if (!reply.ok() &&
+            (IsTransportFailure(reply.status()) || !session_->alive())) {
           LinkLost(reply.status());
           lost = true;
         }
@@ -483,7 +488,8 @@ absl::Status NetconfDriver::Set(const Transaction& transaction) {
   if (!transaction.edits.empty()) {
     // Values are checked against the device's schema here, before anything
     // is sent.
-    ASSIGN_OR_RETURN(content, schema::BuildEditConfig(schema, transaction.edits));
+    ASSIGN_OR_RETURN(content,
+                     schema::BuildEditConfig(schema, transaction.edits));
   }
   RpcScope scope(in_flight_, last_activity_ns_);
   std::lock_guard<std::mutex> lock(session_mutex_);
@@ -507,8 +513,9 @@ absl::Status NetconfDriver::Set(const Transaction& transaction) {
       if (session_->HasCapability(kCandidate)) {
         status = ApplyCandidate(content, commit);
       } else if (session_->HasCapability(kWritableRunning)) {
-        status = session_->EditConfig(Datastore::kRunning, content,
-                                      session_->HasCapability(kRollbackOnError));
+        status =
+            session_->EditConfig(Datastore::kRunning, content,
+                                 session_->HasCapability(kRollbackOnError));
       } else {
         status = absl::UnimplementedError(absl::StrCat(
             log_name_, " advertises neither :candidate nor :writable-running"));
@@ -571,9 +578,9 @@ absl::Status NetconfDriver::FollowUpCommit(const CommitAction& commit) {
   }
   if (!commit.id.empty() && !pending_commit_id_.empty() &&
       commit.id != pending_commit_id_) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the pending commit has id '", pending_commit_id_, "', not '",
-        commit.id, "'"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the pending commit has id '", pending_commit_id_,
+                     "', not '", commit.id, "'"));
   }
   switch (commit.kind) {
     case CommitAction::Kind::kConfirm: {
@@ -619,12 +626,11 @@ class PollSubscription : public Subscription {
       Spec state;
       state.spec = std::move(spec);
       if (state.spec.mode == SubscriptionMode::kSample) {
-        state.interval = state.spec.sample_interval_ns > 0
-                             ? std::chrono::duration_cast<
-                                   std::chrono::milliseconds>(
-                                   std::chrono::nanoseconds(
-                                       state.spec.sample_interval_ns))
-                             : std::chrono::milliseconds(10000);
+        state.interval =
+            state.spec.sample_interval_ns > 0
+                ? std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::nanoseconds(state.spec.sample_interval_ns))
+                : std::chrono::milliseconds(10000);
         state.interval =
             std::max(state.interval, std::chrono::milliseconds(10));
       } else {

@@ -27,7 +27,8 @@ absl::StatusOr<NetconfOptions> ParseNetconfOptions(
   std::string port_text;
   if (address.front() == '[') {
     size_t close = address.find(']');
-    if (close == std::string::npos) return OptionError("bad address " + address);
+    if (close == std::string::npos)
+      return OptionError("bad address " + address);
     ssh.host = address.substr(1, close - 1);
     if (close + 1 < address.size() && address[close + 1] == ':')
       port_text = address.substr(close + 2);
@@ -57,10 +58,10 @@ absl::StatusOr<NetconfOptions> ParseNetconfOptions(
   if (json.is_null()) json = nlohmann::json::object();
   if (!json.is_object()) return OptionError("must be a JSON object");
 
-  auto string_option = [&](const std::string& key,
-                           const nlohmann::json& value,
+  auto string_option = [&](const std::string& key, const nlohmann::json& value,
                            std::string& out) -> absl::Status {
-    if (!value.is_string()) return OptionError("'" + key + "' must be a string");
+    if (!value.is_string())
+      return OptionError("'" + key + "' must be a string");
     out = value.get<std::string>();
     return absl::OkStatus();
   };
@@ -89,7 +90,8 @@ absl::StatusOr<NetconfOptions> ParseNetconfOptions(
     } else if (key == "host_key_sha256") {
       status = string_option(key, value, ssh.host_key_sha256);
     } else if (key == "insecure_skip_host_key_check") {
-      if (!value.is_boolean()) return OptionError("'" + key + "' must be a boolean");
+      if (!value.is_boolean())
+        return OptionError("'" + key + "' must be a boolean");
       ssh.insecure_skip_host_key_check = value.get<bool>();
     } else if (key == "connect_timeout_ms") {
       status = ms_option(key, value, ssh.connect_timeout, 1);
@@ -108,7 +110,8 @@ absl::StatusOr<NetconfOptions> ParseNetconfOptions(
     } else if (key == "change_poll_interval_ms") {
       status = ms_option(key, value, options.change_poll_interval, 10);
     } else if (key == "reconnect") {
-      if (!value.is_boolean()) return OptionError("'reconnect' must be a boolean");
+      if (!value.is_boolean())
+        return OptionError("'reconnect' must be a boolean");
       options.reconnect = value.get<bool>();
     } else if (key == "schema_cache_dir") {
       status = string_option(key, value, options.schema_cache_dir);
@@ -132,9 +135,8 @@ absl::StatusOr<NetconfOptions> ParseNetconfOptions(
   if (checks == 1 && ssh.insecure_skip_host_key_check)
     return OptionError("'insecure_skip_host_key_check' with a host key check");
   // Relative file names are relative to the configuration file.
-  for (std::string* path :
-       {&ssh.private_key_file, &ssh.public_key_file, &ssh.known_hosts_file,
-        &options.schema_cache_dir}) {
+  for (std::string* path : {&ssh.private_key_file, &ssh.public_key_file,
+                            &ssh.known_hosts_file, &options.schema_cache_dir}) {
     if (!path->empty() && !base_dir.empty() &&
         std::filesystem::path(*path).is_relative()) {
       *path = (std::filesystem::path(base_dir) / *path).string();

@@ -4,8 +4,8 @@
 namespace {
 
 absl::Status RegisterNetconfDriver(southgate::DriverRegistrar* registrar) {
-  return registrar->Register(
-      "netconf", &southgate::drivers::netconf::CreateNetconfDriver);
+  return registrar->Register("netconf",
+                             &southgate::drivers::netconf::CreateNetconfDriver);
 }
 
 }  // namespace
