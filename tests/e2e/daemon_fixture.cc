@@ -33,6 +33,41 @@ std::string TestUsersYaml() {
 )";
 }
 
+std::string SimDeviceYaml(const std::string& name,
+                          const std::vector<std::string>& options) {
+  std::string yaml = "  - name: " + name +
+                     "\n    driver: sim\n    options:\n"
+                     "      seed: {SOURCE}/examples/sim/ietf-default.json\n";
+  for (const std::string& option : options) yaml += "      " + option + "\n";
+  return yaml;
+}
+
+std::string TestConfig(const std::string& devices_yaml,
+                       const std::string& server_extra,
+                       const std::string& top_extra) {
+  return "server:\n  listen: 127.0.0.1:{PORT}\n" + server_extra +
+         "state_dir: {DIR}/state\n"
+         "log:\n  level: debug\n"
+         "yang:\n  dirs: [ {SOURCE}/yang, /usr/share/yuma/modules/ietf ]\n"
+         "{USERS}" +
+         top_extra + "devices:\n" + devices_yaml;
+}
+
+gnmi::Path MakePath(
+    std::initializer_list<
+        std::pair<std::string, std::map<std::string, std::string>>>
+        elems,
+    const std::string& target) {
+  gnmi::Path path;
+  path.set_target(target);
+  for (const auto& [name, keys] : elems) {
+    gnmi::PathElem* elem = path.add_elem();
+    elem->set_name(name);
+    for (const auto& [key, value] : keys) (*elem->mutable_key())[key] = value;
+  }
+  return path;
+}
+
 int FreeLoopbackPort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};

@@ -5,9 +5,12 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <initializer_list>
+#include <map>
 #include <memory>
 #include <string>
 
+#include "github.com/openconfig/gnmi/proto/gnmi/gnmi.pb.h"
 #include "grpcpp/grpcpp.h"
 
 namespace southgate::testing {
@@ -15,6 +18,26 @@ namespace southgate::testing {
 // Lab users written into every test config: admin/admin (read-write) and
 // viewer/viewer (read-only).
 std::string TestUsersYaml();
+
+// One simulated device seeded with examples/sim/ietf-default.json, as YAML
+// for a "devices:" list; `options` adds option lines (e.g.
+// "update_interval_ms: 0").
+std::string SimDeviceYaml(const std::string& name,
+                          const std::vector<std::string>& options = {});
+
+// A test configuration: gNMI over TLS on {PORT}, debug logs, the project's
+// and Debian's YANG modules, the lab users, and `devices_yaml`.
+// `server_extra` adds lines under "server:", `top_extra` top-level sections.
+std::string TestConfig(const std::string& devices_yaml,
+                       const std::string& server_extra = "",
+                       const std::string& top_extra = "");
+
+// A gNMI path from elems with keys.
+gnmi::Path MakePath(
+    std::initializer_list<
+        std::pair<std::string, std::map<std::string, std::string>>>
+        elems,
+    const std::string& target = "");
 
 // A free TCP port on 127.0.0.1 (bound and released).
 int FreeLoopbackPort();

@@ -20,62 +20,13 @@ using ::testing::Contains;
 using ::testing::HasSubstr;
 using json = nlohmann::json;
 
-constexpr char kConfig[] = R"(
-server:
-  listen: 127.0.0.1:{PORT}
-state_dir: {DIR}/state
-log:
-  level: debug
-yang:
-  dirs: [ {SOURCE}/yang, /usr/share/yuma/modules/ietf ]
-{USERS}
-devices:
-  - name: sim1
-    driver: sim
-    options:
-      seed: {SOURCE}/examples/sim/ietf-default.json
-      update_interval_ms: 0
-  - name: sim2
-    driver: sim
-    options:
-      seed: {SOURCE}/examples/sim/ietf-default.json
-      update_interval_ms: 50
-)";
+const std::string kConfig =
+    TestConfig(SimDeviceYaml("sim1", {"update_interval_ms: 0"}) +
+               SimDeviceYaml("sim2", {"update_interval_ms: 50"}));
 
 // A daemon with one simulated device; `server_extra` adds server: keys.
 std::string OneSimConfig(const std::string& server_extra = "") {
-  return R"(
-server:
-  listen: 127.0.0.1:{PORT}
-)" + server_extra +
-         R"(
-state_dir: {DIR}/state
-log:
-  level: debug
-yang:
-  dirs: [ {SOURCE}/yang, /usr/share/yuma/modules/ietf ]
-{USERS}
-devices:
-  - name: sim1
-    driver: sim
-    options:
-      seed: {SOURCE}/examples/sim/ietf-default.json
-)";
-}
-
-gnmi::Path MakePath(
-    std::initializer_list<
-        std::pair<std::string, std::map<std::string, std::string>>>
-        elems,
-    const std::string& target = "") {
-  gnmi::Path path;
-  path.set_target(target);
-  for (const auto& [name, keys] : elems) {
-    gnmi::PathElem* elem = path.add_elem();
-    elem->set_name(name);
-    for (const auto& [key, value] : keys) (*elem->mutable_key())[key] = value;
-  }
-  return path;
+  return TestConfig(SimDeviceYaml("sim1"), server_extra);
 }
 
 gnmi::Path Target(const std::string& target) {
@@ -590,30 +541,14 @@ TEST(DaemonLogging, JsonLogsAreOneObjectPerLine) {
 
 // Configurations that must stop the daemon before it listens.
 TEST(DaemonStartup, BrokenConfigNamesFileAndFieldAndRefusesToStart) {
-  DaemonProcess daemon(R"(
-server:
-  listen: 127.0.0.1:{PORT}
-state_dir: {DIR}/state
-{USERS}
-devices:
-  - name: sim1
-    drivr: sim
-)");
+  DaemonProcess daemon(TestConfig("  - name: sim1\n    drivr: sim\n"));
   EXPECT_EQ(daemon.WaitExit(std::chrono::seconds(30)), 2);
   EXPECT_THAT(daemon.Log(), HasSubstr("southgate.yaml"));
   EXPECT_THAT(daemon.Log(), HasSubstr("drivr"));
 }
 
 TEST(DaemonStartup, UnknownDriverRefusesToStart) {
-  DaemonProcess daemon(R"(
-server:
-  listen: 127.0.0.1:{PORT}
-state_dir: {DIR}/state
-{USERS}
-devices:
-  - name: r1
-    driver: teleport
-)");
+  DaemonProcess daemon(TestConfig("  - name: r1\n    driver: teleport\n"));
   EXPECT_EQ(daemon.WaitExit(std::chrono::seconds(30)), 2);
   EXPECT_THAT(daemon.Log(), HasSubstr("teleport"));
 }

@@ -29,34 +29,14 @@ using ::testing::HasSubstr;
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-// Two simulated devices, gNMI over TLS, the ops endpoint on {OPS_PORT}.
-// `devices` replaces the device list (YAML under "devices:").
-std::string OpsConfig(const std::string& devices = R"(
-  - name: sim1
-    driver: sim
-    options:
-      seed: {SOURCE}/examples/sim/ietf-default.json
-      update_interval_ms: 100
-  - name: sim2
-    driver: sim
-    options:
-      seed: {SOURCE}/examples/sim/ietf-default.json
-)",
-                      const std::string& extra = "") {
-  return R"(
-server:
-  listen: 127.0.0.1:{PORT}
-  shutdown_grace_ms: 2000
-ops:
-  listen: 127.0.0.1:{OPS_PORT}
-state_dir: {DIR}/state
-log:
-  level: debug
-yang:
-  dirs: [ {SOURCE}/yang, /usr/share/yuma/modules/ietf ]
-{USERS}
-)" + extra +
-         "devices:" + devices;
+const std::string kSim1 = SimDeviceYaml("sim1", {"update_interval_ms: 100"});
+
+// Simulated devices (sim1 and sim2 unless `devices` says otherwise), gNMI
+// over TLS, the ops endpoint on {OPS_PORT}.
+std::string OpsConfig(const std::string& devices = kSim1 +
+                                                   SimDeviceYaml("sim2")) {
+  return TestConfig(devices, "  shutdown_grace_ms: 2000\n",
+                    "ops:\n  listen: 127.0.0.1:{OPS_PORT}\n");
 }
 
 gnmi::Path Leaf(const std::vector<std::string>& names,
@@ -371,17 +351,7 @@ TEST(OpsEndToEnd, SighupAddsAndRemovesDevicesWhileAClientReadsAnother) {
   std::cout << (streaming ? "streaming from sim1 across the reload\n"
                           : "Subscribe unavailable: Gets only\n");
 
-  daemon.RewriteConfig(OpsConfig(R"(
-  - name: sim1
-    driver: sim
-    options:
-      seed: {SOURCE}/examples/sim/ietf-default.json
-      update_interval_ms: 100
-  - name: sim3
-    driver: sim
-    options:
-      seed: {SOURCE}/examples/sim/ietf-default.json
-)"));
+  daemon.RewriteConfig(OpsConfig(kSim1 + SimDeviceYaml("sim3")));
   int updates_before = updates;
   daemon.Signal(SIGHUP);
   ASSERT_TRUE(LogContains(daemon,
@@ -443,19 +413,9 @@ TEST(OpsEndToEnd, BadReloadIsRejectedAndTheRunningConfigurationKept) {
 
   // 2. Valid YAML, but a driver that does not exist: all or nothing, so
   // the new sim3 listed before it is not kept either.
-  daemon.RewriteConfig(OpsConfig(R"(
-  - name: sim1
-    driver: sim
-    options:
-      seed: {SOURCE}/examples/sim/ietf-default.json
-      update_interval_ms: 100
-  - name: sim3
-    driver: sim
-    options:
-      seed: {SOURCE}/examples/sim/ietf-default.json
-  - name: bad
-    driver: no-such-driver
-)"));
+  daemon.RewriteConfig(
+      OpsConfig(kSim1 + SimDeviceYaml("sim3") +
+                "  - name: bad\n    driver: no-such-driver\n"));
   daemon.Signal(SIGHUP);
   ASSERT_TRUE(Eventually(
       [&] {

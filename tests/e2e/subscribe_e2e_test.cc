@@ -29,47 +29,11 @@ using json = nlohmann::json;
 using Stream =
     grpc::ClientReaderWriter<gnmi::SubscribeRequest, gnmi::SubscribeResponse>;
 
-constexpr char kConfig[] = R"(
-server:
-  listen: 127.0.0.1:{PORT}
-state_dir: {DIR}/state
-log:
-  level: debug
-yang:
-  dirs: [ {SOURCE}/yang, /usr/share/yuma/modules/ietf ]
-{USERS}
-devices:
-  - name: sim1
-    driver: sim
-    options:
-      seed: {SOURCE}/examples/sim/ietf-default.json
-      update_interval_ms: 0
-  - name: sim2
-    driver: sim
-    options:
-      seed: {SOURCE}/examples/sim/ietf-default.json
-      update_interval_ms: 50
-  - name: load
-    driver: sim
-    options:
-      seed: {SOURCE}/examples/sim/ietf-default.json
-      update_interval_ms: 0
-      change_rate: 200000
-      change_leaves: 4000
-      change_batch: 100
-)";
-
-gnmi::Path MakePath(std::initializer_list<
-                    std::pair<std::string, std::map<std::string, std::string>>>
-                        elems) {
-  gnmi::Path path;
-  for (const auto& [name, keys] : elems) {
-    gnmi::PathElem* elem = path.add_elem();
-    elem->set_name(name);
-    for (const auto& [key, value] : keys) (*elem->mutable_key())[key] = value;
-  }
-  return path;
-}
+const std::string kConfig = TestConfig(
+    SimDeviceYaml("sim1", {"update_interval_ms: 0"}) +
+    SimDeviceYaml("sim2", {"update_interval_ms: 50"}) +
+    SimDeviceYaml("load", {"update_interval_ms: 0", "change_rate: 200000",
+                           "change_leaves: 4000", "change_batch: 100"}));
 
 gnmi::Path Description(const std::string& name = "eth0") {
   return MakePath({{"interfaces", {}},
