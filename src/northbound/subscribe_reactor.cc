@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "devices/self_driver.h"
+#include "ops/metrics.h"
 #include "spdlog/spdlog.h"
 
 namespace southgate::northbound {
@@ -143,6 +144,9 @@ class Stream final : public std::enable_shared_from_this<Stream> {
   grpc::CallbackServerContext* const context_;
   const SubscribeContext& ctx_;
   Credentials credentials_;
+  // For the per-RPC metrics: a Subscribe's latency is its whole life.
+  const std::chrono::steady_clock::time_point started_ =
+      std::chrono::steady_clock::now();
   gnmi::SubscribeRequest request_;
   gnmi::SubscribeResponse response_;
 
@@ -295,6 +299,7 @@ void Stream::OnReadDone(bool ok) {
 void Stream::Setup(gnmi::SubscriptionList list) {
   if (credentials_.username.empty()) {
     spdlog::info("Subscribe from {}: no credentials", credentials_.peer);
+    ops::Metrics::Default().auth_failures.With({"no_credentials"}).Inc();
     std::lock_guard lock(mutex_);
     FinishLocked(grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
                               "username and password metadata are required"));
@@ -305,6 +310,7 @@ void Stream::Setup(gnmi::SubscriptionList list) {
   if (!identity.ok()) {
     spdlog::warn("Subscribe from {}: authentication failed for user '{}'",
                  credentials_.peer, credentials_.username);
+    ops::Metrics::Default().auth_failures.With({"invalid_credentials"}).Inc();
     std::lock_guard lock(mutex_);
     FinishLocked(GrpcError(identity.status()));
     return;
@@ -784,9 +790,16 @@ void Stream::OnWriteDone(bool ok) {
   Pump(lock);
 }
 
+// Subscribe counts and durations by final code, beside the unary RPCs'.
+ops::RpcRecorder& SubscribeRecorder() {
+  static ops::RpcRecorder recorder(ops::Metrics::Default(), "Subscribe");
+  return recorder;
+}
+
 void Stream::FinishLocked(const grpc::Status& status) {
   if (finished_ || reactor_ == nullptr) return;
   finished_ = true;
+  SubscribeRecorder().Record(status.error_code(), started_);
   live_.clear();
   live_index_.clear();
   ready_.clear();

@@ -187,6 +187,22 @@ TEST(OpsEndToEnd, PrometheusScrapesMetricsAndReadsThemBack) {
   EXPECT_EQ(GetFrom(*stub, "sim1", "admin", "wrong").error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(GetFrom(*stub, "nosuch").error_code(), grpc::StatusCode::NOT_FOUND);
+  {
+    // One Subscribe ONCE: data, sync_response, then the server closes OK.
+    auto context = ContextFor("viewer", "viewer");
+    auto stream = stub->Subscribe(context.get());
+    gnmi::SubscribeRequest request;
+    gnmi::SubscriptionList* list = request.mutable_subscribe();
+    list->mutable_prefix()->set_target("sim1");
+    list->set_mode(gnmi::SubscriptionList::ONCE);
+    *list->add_subscription()->mutable_path() =
+        MakePath({{"system", {}}, {"hostname", {}}});
+    ASSERT_TRUE(stream->Write(request));
+    gnmi::SubscribeResponse response;
+    while (stream->Read(&response)) {
+    }
+    ASSERT_TRUE(stream->Finish().ok());
+  }
 
   // The endpoint itself speaks the exposition format.
   auto metrics = OpsClient(daemon.ops_port())->Get("/metrics");
@@ -197,6 +213,11 @@ TEST(OpsEndToEnd, PrometheusScrapesMetricsAndReadsThemBack) {
 
   PrometheusProcess prometheus(daemon.ops_port());
   const auto timeout = std::chrono::seconds(60);
+  EXPECT_EQ(
+      prometheus.WaitFor(
+          R"(southgate_gnmi_requests_total{method="Subscribe",code="OK"})", 1,
+          timeout),
+      1);
   EXPECT_EQ(prometheus.WaitFor(
                 R"(southgate_gnmi_requests_total{method="Get",code="OK"})",
                 kGets, timeout),
