@@ -314,6 +314,36 @@ TEST_F(GnmiEndToEnd, SetWithMixedOperations) {
             "server rack A");
 }
 
+// What `gnmic -e json_ietf set --update-path P --update-value "to core-1"`
+// and `set --delete P` send: a JSON-encoded string and a plain delete, with
+// the target in the prefix and module-less paths.
+TEST_F(GnmiEndToEnd, GnmicShapedSetAndDelete) {
+  gnmi::Path description = MakePath({{"interfaces", {}},
+                                     {"interface", {{"name", "eth0"}}},
+                                     {"description", {}}});
+  gnmi::SetRequest request;
+  *request.mutable_prefix() = Target("sim1");
+  gnmi::Update* update = request.add_update();
+  *update->mutable_path() = description;
+  update->mutable_val()->set_json_ietf_val("\"to core-1\"");
+  gnmi::SetResponse response;
+  grpc::Status status = Set(request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(GetJson(description), "to core-1");
+
+  gnmi::SetRequest remove;
+  *remove.mutable_prefix() = Target("sim1");
+  *remove.add_delete_() =
+      MakePath({{"interfaces", {}}, {"interface", {{"name", "eth3"}}}});
+  status = Set(remove, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  json interfaces = GetJson(MakePath({{"interfaces", {}}}));
+  EXPECT_EQ(interfaces["ietf-interfaces:interface"].size(), 3u) << interfaces;
+  // Deleting what is already gone succeeds (gNMI 3.4.6).
+  status = Set(remove, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
 TEST_F(GnmiEndToEnd, UnionReplaceReplacesTheNamedSubtree) {
   gnmi::Path system = MakePath({{"system", {}}});
   // JSON_IETF qualifies the value's top-level members with their module.
