@@ -138,6 +138,15 @@ gnmi::TypedValue ValueOf(const gnmi::Update& update) {
   return value;
 }
 
+// Device names for an error message: the first ten, then "...", so that a
+// daemon with thousands of devices does not answer with a huge message.
+std::string FirstNames(const std::vector<std::string>& names) {
+  constexpr size_t kShown = 10;
+  if (names.size() <= kShown) return absl::StrJoin(names, ", ");
+  return absl::StrCat(
+      absl::StrJoin(names.begin(), names.begin() + kShown, ", "), ", ...");
+}
+
 gnmi::Path ResponsePrefix(const gnmi::Path& request_prefix,
                           const std::string& target) {
   gnmi::Path prefix;
@@ -160,19 +169,16 @@ absl::StatusOr<std::shared_ptr<devices::Device>> GnmiHandler::ResolveTarget(
     if (names.empty()) {
       return absl::FailedPreconditionError("no devices are configured");
     }
-    if (names.size() > 10) names.resize(10), names.push_back("...");
     return absl::InvalidArgumentError(absl::StrCat(
-        "the request has no target and southgate manages ", devices_.size(),
-        " devices (", absl::StrJoin(names, ", "),
+        "the request has no target and southgate manages ", names.size(),
+        " devices (", FirstNames(names),
         "): set prefix.target to the device name (gnmic --target NAME)"));
   }
   auto device = devices_.Find(target);
   if (!device) {
-    std::vector<std::string> names = devices_.Names();
-    if (names.size() > 10) names.resize(10), names.push_back("...");
     return absl::NotFoundError(
         absl::StrCat("unknown target '", target,
-                     "'; known targets: ", absl::StrJoin(names, ", ")));
+                     "'; known targets: ", FirstNames(devices_.Names())));
   }
   return device;
 }
