@@ -34,6 +34,25 @@ std::string ReadFile(const std::string& path) {
   return text.str();
 }
 
+std::string SimDaemonConfig(int devices, const std::string& sim_options) {
+  std::string config = R"(
+server:
+  listen: 127.0.0.1:{PORT}
+state_dir: {DIR}/state
+log:
+  level: info
+yang:
+  dirs: [ {SOURCE}/yang, /usr/share/yuma/modules/ietf ]
+{USERS}
+devices:
+)";
+  for (int d = 1; d <= devices; ++d) {
+    absl::StrAppend(&config, "  - name: sim", d, "\n    driver: sim\n",
+                    "    options: ", sim_options, "\n");
+  }
+  return config;
+}
+
 int FreeLoopbackPort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};

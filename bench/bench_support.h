@@ -59,6 +59,11 @@ struct DaemonBinary {
 };
 DaemonBinary& daemon_binary();
 
+// A southgated config with `devices` sim devices sim1..simN, each with
+// `sim_options` (a YAML flow mapping) as its options; placeholders as for
+// Daemon below.
+std::string SimDaemonConfig(int devices, const std::string& sim_options);
+
 // southgated in a scratch folder on a free loopback port. The config text may
 // use {PORT}, {DIR}, {SOURCE} and {USERS}; {USERS} are admin/admin
 // (read-write) and viewer/viewer.

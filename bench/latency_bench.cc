@@ -18,21 +18,6 @@
 namespace southgate::bench {
 namespace {
 
-constexpr char kDaemonConfig[] = R"(
-server:
-  listen: 127.0.0.1:{PORT}
-state_dir: {DIR}/state
-log:
-  level: info
-yang:
-  dirs: [ {SOURCE}/yang, /usr/share/yuma/modules/ietf ]
-{USERS}
-devices:
-  - name: sim1
-    driver: sim
-    options: {SIM_OPTIONS}
-)";
-
 std::string Row(const std::string& name, const LoadResult& r) {
   auto us = [&](double q) {
     int64_t v = r.latency.Quantile(q);
@@ -113,8 +98,7 @@ int Main(int argc, char** argv) {
                       {"{UPDATES}", std::to_string(updates)},
                       {"{SOURCE}", SOUTHGATE_SOURCE_DIR}});
     const std::vector<std::string>& env = daemon_env;
-    Daemon daemon(
-        absl::StrReplaceAll(kDaemonConfig, {{"{SIM_OPTIONS}", options}}), env);
+    Daemon daemon(SimDaemonConfig(1, options), env);
     if (!daemon.WaitReady(std::chrono::seconds(60), 1)) {
       std::cerr << "southgated did not start:\n" << daemon.Log() << "\n";
       return 1;

@@ -40,25 +40,6 @@ std::string LeafPath(int j) {
                       kLeaves[j % kLeafCount]);
 }
 
-std::string Config(int devices, const std::string& sim_options) {
-  std::string config = R"(
-server:
-  listen: 127.0.0.1:{PORT}
-state_dir: {DIR}/state
-log:
-  level: info
-yang:
-  dirs: [ {SOURCE}/yang, /usr/share/yuma/modules/ietf ]
-{USERS}
-devices:
-)";
-  for (int d = 1; d <= devices; ++d) {
-    absl::StrAppend(&config, "  - name: sim", d, "\n    driver: sim\n",
-                    "    options: ", sim_options, "\n");
-  }
-  return config;
-}
-
 int Main(int argc, char** argv) {
   int devices = 100;
   std::vector<std::string> layouts = {"10000x1", "200x50"};
@@ -150,7 +131,7 @@ int Main(int argc, char** argv) {
     };
 
     {
-      Daemon daemon(Config(devices, sim_options), daemon_env);
+      Daemon daemon(SimDaemonConfig(devices, sim_options), daemon_env);
       if (!daemon.WaitReady(std::chrono::seconds(120), devices)) {
         std::cerr << "southgated did not start:\n" << daemon.Log() << "\n";
         return 1;

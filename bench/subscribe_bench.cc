@@ -22,22 +22,6 @@
 namespace southgate::bench {
 namespace {
 
-// One sim device; {SIM_OPTIONS} is --sim-options with {UPDATES} replaced.
-constexpr char kDaemonConfig[] = R"(
-server:
-  listen: 127.0.0.1:{PORT}
-state_dir: {DIR}/state
-log:
-  level: info
-yang:
-  dirs: [ {SOURCE}/yang, /usr/share/yuma/modules/ietf ]
-{USERS}
-devices:
-  - name: sim1
-    driver: sim
-    options: {SIM_OPTIONS}
-)";
-
 struct Flags {
   std::vector<int> updates = {1, 10, 100};
   std::vector<int> subscribers = {1, 10, 100};
@@ -162,9 +146,7 @@ int Main(int argc, char** argv) {
           flags.sim_options, {{"{UPDATES}", std::to_string(updates)},
                               {"{SOURCE}", SOUTHGATE_SOURCE_DIR}});
       const std::vector<std::string>& env = flags.daemon_env;
-      Daemon daemon(
-          absl::StrReplaceAll(kDaemonConfig, {{"{SIM_OPTIONS}", sim_options}}),
-          env);
+      Daemon daemon(SimDaemonConfig(1, sim_options), env);
       if (!daemon.WaitReady(std::chrono::seconds(60), 1)) {
         std::cerr << "southgated did not start:\n" << daemon.Log() << "\n";
         return 1;
