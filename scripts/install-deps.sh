@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   # toolchain
-  g++ cmake make pkg-config git ca-certificates
+  g++ cmake make pkg-config git ca-certificates ccache
   # libraries
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libyang2-dev libnetconf2-dev libssh-dev libssl-dev
