@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/status_macros.h"
+#include "drivers/netconf/netconf_runtime.h"
 #include "schema/data_tree.h"
 #include "schema/netconf_xml.h"
 #include "spdlog/spdlog.h"
@@ -115,7 +116,9 @@ NetconfDriver::NetconfDriver(DeviceSettings settings, DriverContext context,
     : settings_(std::move(settings)),
       context_(std::move(context)),
       options_(std::move(options)),
-      log_name_(absl::StrCat("netconf device '", settings_.name, "'")) {
+      log_name_(absl::StrCat("netconf device '", settings_.name, "'")),
+      background_(NetconfRuntime::Get().work()),
+      reconnect_(NetconfRuntime::Get().reconnects()) {
   if (options_.ssh.insecure_skip_host_key_check) {
     spdlog::warn(
         "{}: SSH host key check disabled "
@@ -133,17 +136,19 @@ void NetconfDriver::SetState(ConnectionState state, const std::string& error) {
 }
 
 absl::Status NetconfDriver::Connect() {
-  absl::Status status;
+  RETURN_IF_ERROR(ConnectOnce());
+  uint64_t generation;
   {
     std::lock_guard<std::mutex> lock(session_mutex_);
-    status = ConnectLocked();
+    generation = session_generation_;
   }
-  if (!status.ok()) return status;
-  std::lock_guard<std::mutex> lock(worker_mutex_);
-  if (!worker_.joinable() && !stopping_) {
-    worker_ = std::thread([this] { Worker(); });
-  }
+  ScheduleKeepalive(options_.keepalive_interval, generation);
   return absl::OkStatus();
+}
+
+bool NetconfDriver::stopping() const {
+  std::lock_guard<std::mutex> lock(lifecycle_mutex_);
+  return stopping_;
 }
 
 namespace {
@@ -160,13 +165,26 @@ size_t CachedModules(const std::string& dir) {
 }
 }  // namespace
 
-absl::Status NetconfDriver::ConnectLocked() {
+absl::Status NetconfDriver::ConnectOnce() {
+  std::lock_guard<std::mutex> connect_lock(connect_mutex_);
+  NetconfRuntime& runtime = NetconfRuntime::Get();
   // The previous error stays visible while connecting again.
   SetState(ConnectionState::kConnecting, Status().last_error);
+  {
+    std::lock_guard<std::mutex> lock(session_mutex_);
+    session_.reset();
+    // A confirmed commit dies with the session that made it (RFC 6241 8.4).
+    commit_pending_ = false;
+  }
+  auto gate = runtime.SchemaGateFor(options_.schema_cache_dir);
+  std::unique_lock<std::mutex> cold_cache;
+  if (!gate->warm) {
+    cold_cache = std::unique_lock<std::mutex>(gate->mutex);
+    if (gate->warm) cold_cache.unlock();
+  }
+  NetconfRuntime::ConnectSlot slot(runtime);
+  if (stopping()) return absl::CancelledError(log_name_ + " is closing");
   const size_t cached_before = CachedModules(options_.schema_cache_dir);
-  session_.reset();
-  // A confirmed commit dies with the session that made it (RFC 6241 8.4).
-  commit_pending_ = false;
   auto session = Session::ConnectSsh(options_.ssh);
   if (!session.ok()) {
     absl::Status status(
@@ -187,23 +205,27 @@ absl::Status NetconfDriver::ConnectLocked() {
     SetState(ConnectionState::kError, std::string(status.message()));
     return status;
   }
+  if (cold_cache.owns_lock()) gate->warm = true;
   bool confirmed = (*session)->HasCapability(kConfirmedCommit) &&
                    (*session)->HasCapability(kCandidate);
-  std::string degraded;
+  spdlog::info(
+      "{}: connected to {}:{} (session {}, {} capabilities{})", log_name_,
+      options_.ssh.host, options_.ssh.port, (*session)->id(),
+      (*session)->capabilities().size(),
+      degraded_reason().empty() ? "" : ", degraded: " + degraded_reason());
+  std::vector<std::string> capabilities = (*session)->capabilities();
   {
-    std::lock_guard<std::mutex> lock(state_mutex_);
-    capabilities_ = (*session)->capabilities();
-    confirmed_commit_ = confirmed;
-    degraded = degraded_reason_;
-    status_.state = ConnectionState::kConnected;
-    status_.last_error = degraded.empty() ? "" : "degraded: " + degraded;
+    std::lock_guard<std::mutex> lock(session_mutex_);
+    session_ = std::move(session).value();
+    ++session_generation_;
+    last_activity_ns_ = NowNs();
   }
-  spdlog::info("{}: connected to {}:{} (session {}, {} capabilities{})",
-               log_name_, options_.ssh.host, options_.ssh.port,
-               (*session)->id(), (*session)->capabilities().size(),
-               degraded.empty() ? "" : ", degraded: " + degraded);
-  session_ = std::move(session).value();
-  last_activity_ns_ = NowNs();
+  std::lock_guard<std::mutex> lock(state_mutex_);
+  capabilities_ = std::move(capabilities);
+  confirmed_commit_ = confirmed;
+  status_.state = ConnectionState::kConnected;
+  status_.last_error =
+      degraded_reason_.empty() ? "" : "degraded: " + degraded_reason_;
   return absl::OkStatus();
 }
 
@@ -307,99 +329,95 @@ void NetconfDriver::LinkLost(const absl::Status& cause) {
       absl::StrCat("session lost: ", std::string(cause.message()));
   spdlog::warn("{}: {}", log_name_, message);
   SetState(ConnectionState::kError, message);
-  {
-    std::lock_guard<std::mutex> lock(worker_mutex_);
-    link_lost_ = true;
-  }
-  worker_cv_.notify_all();
+  std::lock_guard<std::mutex> lock(lifecycle_mutex_);
+  if (stopping_ || !options_.reconnect || reconnect_scheduled_) return;
+  reconnect_scheduled_ = true;
+  // The first attempt at once, later ones with backoff.
+  reconnect_.Post([this] { ReconnectAttempt(1, options_.backoff_initial); });
 }
 
-void NetconfDriver::Worker() {
-  std::mt19937_64 random(std::hash<std::string>{}(settings_.name) ^
-                         static_cast<uint64_t>(NowNs()));
-  std::uniform_real_distribution<double> jitter(0.8, 1.2);
+void NetconfDriver::ScheduleKeepalive(std::chrono::milliseconds delay,
+                                      uint64_t generation) {
+  if (options_.keepalive_interval.count() <= 0) return;
+  background_.PostAfter(delay,
+                        [this, generation] { KeepaliveTick(generation); });
+}
+
+// A cheap RPC when the session has been idle for the keepalive interval;
+// skipped while RPCs are in flight. A transport failure drops the session
+// (LinkLost schedules the reconnect, which starts a new keepalive chain).
+void NetconfDriver::KeepaliveTick(uint64_t generation) {
+  if (stopping()) return;
   const auto interval = options_.keepalive_interval;
-  while (true) {
-    bool lost;
+  const auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::nanoseconds(NowNs() - last_activity_ns_.load()));
+  if (in_flight_ > 0 || idle < interval) {
+    ScheduleKeepalive(in_flight_ > 0 ? interval : interval - idle, generation);
+    return;
+  }
+  std::unique_lock<std::mutex> lock(session_mutex_, std::try_to_lock);
+  if (!lock.owns_lock()) {  // an RPC is running: the link is in use
+    ScheduleKeepalive(interval, generation);
+    return;
+  }
+  if (!session_ || session_generation_ != generation) return;
+  auto reply = session_->GetConfig(Datastore::kRunning, kKeepaliveFilter);
+  last_activity_ns_ = NowNs();
+  if (!reply.ok() &&
+      (IsTransportFailure(reply.status()) || !session_->alive())) {
+    LinkLost(reply.status());
+    return;
+  }
+  lock.unlock();
+  ScheduleKeepalive(interval, generation);
+}
+
+// One reconnect attempt on the reconnect pool; on failure the next one is
+// scheduled after `delay` (with +-20% jitter), growing to backoff_max.
+void NetconfDriver::ReconnectAttempt(uint64_t attempt,
+                                     std::chrono::milliseconds delay) {
+  if (stopping()) return;
+  absl::Status status = ConnectOnce();
+  if (status.ok()) {
+    uint64_t generation;
     {
-      std::unique_lock<std::mutex> lock(worker_mutex_);
-      auto done = [this] { return stopping_ || link_lost_; };
-      if (interval.count() > 0) {
-        worker_cv_.wait_for(lock, interval, done);
-      } else {
-        worker_cv_.wait(lock, done);
-      }
-      if (stopping_) return;
-      lost = link_lost_;
+      std::lock_guard<std::mutex> lock(session_mutex_);
+      generation = session_generation_;
     }
-    if (!lost) {
-      // Keepalive, only when the session has been idle for an interval.
-      if (in_flight_ > 0) continue;
-      int64_t idle_ns = NowNs() - last_activity_ns_;
-      if (idle_ns < std::chrono::nanoseconds(interval).count()) continue;
-      std::unique_lock<std::mutex> lock(session_mutex_, std::try_to_lock);
-      if (!lock.owns_lock()) continue;
-      if (!session_) {
-        lost = true;
-      } else {
-        auto reply = session_->GetConfig(Datastore::kRunning, kKeepaliveFilter);
-        last_activity_ns_ = NowNs();
-        if (!reply.ok() &&
-            (IsTransportFailure(reply.status()) || !session_->alive())) {
-          LinkLost(reply.status());
-          lost = true;
-        }
-      }
+    {
+      std::lock_guard<std::mutex> lock(state_mutex_);
+      ++status_.reconnects;
     }
-    if (!lost) continue;
-    if (!options_.reconnect) {
-      std::unique_lock<std::mutex> lock(worker_mutex_);
-      worker_cv_.wait(lock, [this] { return stopping_; });
-      return;
+    {
+      std::lock_guard<std::mutex> lock(lifecycle_mutex_);
+      reconnect_scheduled_ = false;
     }
-    auto delay = options_.backoff_initial;
-    for (uint64_t attempt = 1;; ++attempt) {
-      absl::Status status;
-      {
-        std::lock_guard<std::mutex> lock(session_mutex_);
-        {
-          std::lock_guard<std::mutex> wl(worker_mutex_);
-          if (stopping_) return;
-        }
-        status = ConnectLocked();
-      }
-      if (status.ok()) {
-        {
-          std::lock_guard<std::mutex> lock(state_mutex_);
-          ++status_.reconnects;
-        }
-        std::lock_guard<std::mutex> lock(worker_mutex_);
-        link_lost_ = false;
-        break;
-      }
-      auto wait = std::chrono::milliseconds(
-          static_cast<int64_t>(delay.count() * jitter(random)));
-      spdlog::warn("{}: reconnect attempt {} failed: {}; retrying in {} ms",
-                   log_name_, attempt, std::string(status.message()),
-                   wait.count());
-      std::unique_lock<std::mutex> lock(worker_mutex_);
-      if (worker_cv_.wait_for(lock, wait, [this] { return stopping_; })) {
-        return;
-      }
-      delay = std::min(options_.backoff_max,
+    ScheduleKeepalive(options_.keepalive_interval, generation);
+    return;
+  }
+  if (stopping()) return;
+  thread_local std::mt19937_64 random(std::random_device{}());
+  std::uniform_real_distribution<double> jitter(0.8, 1.2);
+  auto wait = std::chrono::milliseconds(
+      static_cast<int64_t>(delay.count() * jitter(random)));
+  spdlog::warn("{}: reconnect attempt {} failed: {}; retrying in {} ms",
+               log_name_, attempt, std::string(status.message()), wait.count());
+  auto next = std::min(options_.backoff_max,
                        std::chrono::milliseconds(static_cast<int64_t>(
                            delay.count() * options_.backoff_multiplier)));
-    }
-  }
+  reconnect_.PostAfter(
+      wait, [this, attempt, next] { ReconnectAttempt(attempt + 1, next); });
 }
 
 void NetconfDriver::Close() {
   {
-    std::lock_guard<std::mutex> lock(worker_mutex_);
+    std::lock_guard<std::mutex> lock(lifecycle_mutex_);
     stopping_ = true;
   }
-  worker_cv_.notify_all();
-  if (worker_.joinable()) worker_.join();
+  // Waits for a keepalive, poll or reconnect in progress; nothing queued
+  // runs afterwards.
+  background_.Close();
+  reconnect_.Close();
   std::lock_guard<std::mutex> lock(session_mutex_);
   session_.reset();
   SetState(ConnectionState::kDisconnected, "");
@@ -436,7 +454,8 @@ bool NetconfDriver::SupportsConfirmedCommit() const {
 }
 
 absl::StatusOr<schema::DataTree> NetconfDriver::FetchTree(
-    const std::vector<std::string>& xpaths, DataType type) {
+    const std::vector<std::string>& xpaths, DataType type,
+    const std::function<void()>& on_sent) {
   auto schema = Schema();
   if (!schema) {
     return absl::UnavailableError(absl::StrCat(log_name_, " is not connected"));
@@ -451,6 +470,7 @@ absl::StatusOr<schema::DataTree> NetconfDriver::FetchTree(
       return absl::UnavailableError(
           absl::StrCat(log_name_, " is not connected: ", Status().last_error));
     }
+    if (on_sent) on_sent();
     auto reply = type == DataType::kConfig
                      ? session_->GetConfig(Datastore::kRunning, filter)
                      : session_->Get(filter);
@@ -470,8 +490,42 @@ absl::StatusOr<std::string> NetconfDriver::Get(
     const std::vector<std::string>& xpaths_in, DataType type) {
   std::vector<std::string> xpaths = xpaths_in;
   if (xpaths.empty()) xpaths.push_back("/");
-  ASSIGN_OR_RETURN(schema::DataTree tree, FetchTree(xpaths, type));
-  return tree.ToJsonIetf();
+  // Identical Gets waiting for the session share one RPC: the first one
+  // (the leader) opens a batch, later ones join it until the leader holds
+  // the session and is about to send, so every member's reply was read
+  // after the member arrived. With many clients reading the same paths the
+  // device answers once per batch instead of once per client.
+  const std::string key =
+      absl::StrCat(static_cast<int>(type), "\n", absl::StrJoin(xpaths, "\n"));
+  std::shared_ptr<PendingGet> batch;
+  {
+    std::unique_lock<std::mutex> lock(gets_mutex_);
+    auto [it, leader] = open_gets_.try_emplace(key);
+    if (!leader) {
+      batch = it->second;
+      gets_done_.wait(lock, [&batch] { return batch->done; });
+      return batch->result;
+    }
+    batch = it->second = std::make_shared<PendingGet>();
+  }
+  auto close_batch = [&] {
+    std::lock_guard<std::mutex> lock(gets_mutex_);
+    auto it = open_gets_.find(key);
+    if (it != open_gets_.end() && it->second == batch) open_gets_.erase(it);
+  };
+  absl::StatusOr<std::string> result = [&]() -> absl::StatusOr<std::string> {
+    ASSIGN_OR_RETURN(schema::DataTree tree,
+                     FetchTree(xpaths, type, close_batch));
+    return tree.ToJsonIetf();
+  }();
+  close_batch();  // also when FetchTree failed before sending
+  {
+    std::lock_guard<std::mutex> lock(gets_mutex_);
+    batch->result = result;
+    batch->done = true;
+  }
+  gets_done_.notify_all();
+  return result;
 }
 
 absl::Status NetconfDriver::Set(const Transaction& transaction) {
@@ -613,57 +667,60 @@ absl::Status NetconfDriver::FollowUpCommit(const CommitAction& commit) {
 // Telemetry by polling: SAMPLE sends every leaf at its interval; ON_CHANGE
 // and TARGET_DEFINED poll at change_poll_interval and send what changed
 // (the fallback the issue allows where no notification stream is used).
-// One thread per subscription; the device's session mutex keeps at most one
-// RPC in flight per device. A lost session only pauses the polls: the
-// subscription resumes (with the differences) once the driver reconnects.
+// No thread of its own: each round is a task on the device's background
+// Strand, so a device has at most one poll in flight and a thousand
+// subscriptions share the runtime's work pool. A lost session only pauses
+// the polls: the subscription resumes (with the differences) once the
+// driver reconnects.
 class PollSubscription : public Subscription {
  public:
   PollSubscription(NetconfDriver* driver, std::vector<SubscriptionSpec> specs,
                    std::shared_ptr<NotificationSink> sink)
-      : driver_(driver), sink_(std::move(sink)) {
+      : state_(std::make_shared<State>()) {
+    state_->driver = driver;
+    state_->sink = std::move(sink);
     const auto now = std::chrono::steady_clock::now();
     for (auto& spec : specs) {
-      Spec state;
-      state.spec = std::move(spec);
-      if (state.spec.mode == SubscriptionMode::kSample) {
-        state.interval =
-            state.spec.sample_interval_ns > 0
+      Spec one;
+      one.spec = std::move(spec);
+      if (one.spec.mode == SubscriptionMode::kSample) {
+        one.interval =
+            one.spec.sample_interval_ns > 0
                 ? std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::nanoseconds(state.spec.sample_interval_ns))
+                      std::chrono::nanoseconds(one.spec.sample_interval_ns))
                 : std::chrono::milliseconds(10000);
-        state.interval =
-            std::max(state.interval, std::chrono::milliseconds(10));
+        one.interval = std::max(one.interval, std::chrono::milliseconds(10));
       } else {
-        state.interval = driver_->options_.change_poll_interval;
+        one.interval = driver->options_.change_poll_interval;
       }
-      state.next = now + state.interval;
-      specs_.push_back(std::move(state));
+      one.next = now + one.interval;
+      state_->specs.push_back(std::move(one));
     }
   }
 
+  // Waits for a round in progress; no round starts afterwards.
   ~PollSubscription() override {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stopping_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    state_->stopping = true;
   }
 
   // Sends the initial values and OnSynced, then starts polling.
   absl::Status Start() {
     Notification initial;
-    for (Spec& spec : specs_) {
-      auto leaves = Poll(spec);
-      if (!leaves.ok()) return leaves.status();
-      Diff(spec, *leaves, /*full=*/true, initial);
+    {
+      std::lock_guard<std::mutex> lock(state_->mutex);
+      for (Spec& spec : state_->specs) {
+        auto leaves = Poll(*state_, spec);
+        if (!leaves.ok()) return leaves.status();
+        Diff(spec, *leaves, /*full=*/true, initial);
+      }
     }
     if (!initial.updates.empty()) {
       initial.timestamp_ns = WallNs();
-      sink_->OnNotification(std::move(initial));
+      state_->sink->OnNotification(std::move(initial));
     }
-    sink_->OnSynced();
-    thread_ = std::thread([this] { Run(); });
+    state_->sink->OnSynced();
+    ScheduleNext(state_);
     return absl::OkStatus();
   }
 
@@ -674,6 +731,15 @@ class PollSubscription : public Subscription {
     std::chrono::steady_clock::time_point next;
     std::map<std::string, std::string> last;  // path -> JSON value
   };
+  // Shared with the scheduled rounds, which may outlive the subscription
+  // object by a queued no-op.
+  struct State {
+    NetconfDriver* driver = nullptr;
+    std::shared_ptr<NotificationSink> sink;
+    std::mutex mutex;  // held during a round
+    bool stopping = false;
+    std::vector<Spec> specs;
+  };
 
   static int64_t WallNs() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -681,9 +747,11 @@ class PollSubscription : public Subscription {
         .count();
   }
 
-  absl::StatusOr<std::vector<Notification::LeafUpdate>> Poll(const Spec& spec) {
-    ASSIGN_OR_RETURN(schema::DataTree tree,
-                     driver_->FetchTree({spec.spec.xpath}, DataType::kAll));
+  static absl::StatusOr<std::vector<Notification::LeafUpdate>> Poll(
+      State& state, const Spec& spec) {
+    ASSIGN_OR_RETURN(
+        schema::DataTree tree,
+        state.driver->FetchTree({spec.spec.xpath}, DataType::kAll));
     return tree.Leaves(spec.spec.xpath);
   }
 
@@ -702,39 +770,35 @@ class PollSubscription : public Subscription {
     spec.last = std::move(now);
   }
 
-  void Run() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    while (!stopping_) {
-      auto next = std::chrono::steady_clock::time_point::max();
-      for (const Spec& spec : specs_) next = std::min(next, spec.next);
-      if (cv_.wait_until(lock, next, [this] { return stopping_; })) return;
-      lock.unlock();
-      Notification notification;
-      const auto now = std::chrono::steady_clock::now();
-      for (Spec& spec : specs_) {
-        if (spec.next > now) continue;
-        spec.next = now + spec.interval;
-        auto leaves = Poll(spec);
-        if (!leaves.ok()) continue;  // device away: try at the next period
-        Diff(spec, *leaves, spec.spec.mode == SubscriptionMode::kSample,
-             notification);
-      }
-      lock.lock();
-      if (stopping_) return;
-      if (notification.updates.empty() && notification.deletes.empty())
-        continue;
-      notification.timestamp_ns = WallNs();
-      sink_->OnNotification(std::move(notification));
-    }
+  static void ScheduleNext(const std::shared_ptr<State>& state) {
+    auto next = std::chrono::steady_clock::time_point::max();
+    for (const Spec& spec : state->specs) next = std::min(next, spec.next);
+    auto delay = std::max(std::chrono::steady_clock::duration::zero(),
+                          next - std::chrono::steady_clock::now());
+    state->driver->background_.PostAfter(delay, [state] { Round(state); });
   }
 
-  NetconfDriver* driver_;
-  std::shared_ptr<NotificationSink> sink_;
-  std::vector<Spec> specs_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  std::thread thread_;
+  static void Round(const std::shared_ptr<State>& state) {
+    std::lock_guard<std::mutex> lock(state->mutex);
+    if (state->stopping) return;
+    Notification notification;
+    const auto now = std::chrono::steady_clock::now();
+    for (Spec& spec : state->specs) {
+      if (spec.next > now) continue;
+      spec.next = now + spec.interval;
+      auto leaves = Poll(*state, spec);
+      if (!leaves.ok()) continue;  // device away: try at the next period
+      Diff(spec, *leaves, spec.spec.mode == SubscriptionMode::kSample,
+           notification);
+    }
+    if (!notification.updates.empty() || !notification.deletes.empty()) {
+      notification.timestamp_ns = WallNs();
+      state->sink->OnNotification(std::move(notification));
+    }
+    ScheduleNext(state);
+  }
+
+  std::shared_ptr<State> state_;
 };
 
 absl::StatusOr<std::unique_ptr<Subscription>> NetconfDriver::Subscribe(

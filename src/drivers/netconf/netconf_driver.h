@@ -3,20 +3,26 @@
 // on-disk cache, gNMI Get/Set mapped to get-config/get and edit-config
 // (+ candidate commit, confirmed commit).
 //
-// Threading: one NETCONF session per device, used by one thread at a time
-// (session_mutex_). One background thread per device sends the keepalive and
-// reconnects with backoff after the link dies; the device manager only makes
-// the first connection.
+// Threading: no thread of its own. One NETCONF session per device, used by
+// one thread at a time (session_mutex_): Get/Set run on the caller's thread
+// (the daemon's WorkQueue, never a gRPC thread). Background work runs on the
+// process-wide NetconfRuntime: keepalive and subscription polls through the
+// device's Strand on the shared work pool (one at a time per device),
+// reconnects with backoff on the reconnect pool, every connect within the
+// process-wide connect bound. Identical Gets that arrive while one waits for
+// the session share its RPC (see Get).
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "common/executor.h"
 #include "drivers/netconf/netconf_options.h"
 #include "netconf/session.h"
 #include "schema/data_tree.h"
@@ -53,18 +59,25 @@ class NetconfDriver : public Driver {
   std::string degraded_reason() const;
 
  private:
-  // One connect: session, schema download, context. Holds session_mutex_.
-  absl::Status ConnectLocked();
+  // One connect: session, schema download, context; the new session
+  // replaces the old one only at the end (session_mutex_ is not held while
+  // connecting, so Gets fail fast instead of waiting).
+  absl::Status ConnectOnce();
   absl::Status LoadSchemas(southgate::netconf::Session& session);
   void SetState(ConnectionState state, const std::string& error);
-  // Drops a session that failed at the transport level; the worker
-  // reconnects.
+  // Drops a session that failed at the transport level (caller holds
+  // session_mutex_) and schedules the reconnect.
   void LinkLost(const absl::Status& cause);
-  void Worker();
+  void ScheduleKeepalive(std::chrono::milliseconds delay, uint64_t generation);
+  void KeepaliveTick(uint64_t generation);
+  void ReconnectAttempt(uint64_t attempt, std::chrono::milliseconds delay);
+  bool stopping() const;
   // The device's data selected by `xpaths` and `type`, parsed into the
-  // device's schema.
+  // device's schema. `on_sent` runs once the RPC is about to be sent (with
+  // the session held).
   absl::StatusOr<schema::DataTree> FetchTree(
-      const std::vector<std::string>& xpaths, DataType type);
+      const std::vector<std::string>& xpaths, DataType type,
+      const std::function<void()>& on_sent = nullptr);
   friend class PollSubscription;
   absl::Status ApplyCandidate(const std::string& content,
                               const CommitAction& commit);
@@ -75,8 +88,13 @@ class NetconfDriver : public Driver {
   const NetconfOptions options_;
   std::string log_name_;
 
+  // One connect at a time for this device (first connect vs reconnect).
+  std::mutex connect_mutex_;
   // Serialises every use of session_ (libnetconf2: one thread per session).
   mutable std::mutex session_mutex_;
+  // Incremented with every new session: a keepalive chain of an older
+  // session ends.
+  uint64_t session_generation_ = 0;
   std::unique_ptr<southgate::netconf::Session> session_;
   std::atomic<int> in_flight_{0};
   std::atomic<int64_t> last_activity_ns_{0};
@@ -94,11 +112,23 @@ class NetconfDriver : public Driver {
 
   std::atomic<uint64_t> schema_downloads_{0};
 
-  std::mutex worker_mutex_;
-  std::condition_variable worker_cv_;
+  // Gets that have not been sent yet, by (type, paths): a Get arriving
+  // while an identical one waits for the session joins it and shares its
+  // reply, which was read after both arrived.
+  struct PendingGet {
+    bool done = false;
+    absl::StatusOr<std::string> result;
+  };
+  std::mutex gets_mutex_;
+  std::condition_variable gets_done_;
+  std::map<std::string, std::shared_ptr<PendingGet>> open_gets_;
+
+  mutable std::mutex lifecycle_mutex_;
   bool stopping_ = false;
-  bool link_lost_ = false;
-  std::thread worker_;
+  bool reconnect_scheduled_ = false;
+  // Keepalives and polls (work pool); reconnects (reconnect pool).
+  Strand background_;
+  Strand reconnect_;
 };
 
 absl::StatusOr<std::unique_ptr<Driver>> CreateNetconfDriver(
