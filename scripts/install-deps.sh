@@ -17,6 +17,8 @@ packages=(
   libgtest-dev libgmock-dev openssl
   # benchmarks (bench/): jemalloc for the load client and ceiling server
   libjemalloc-dev
+  # the NETCONF benchmark's Python baseline (TeraFlowSDN's NETCONF library)
+  python3-ncclient
   # ops tests: a real Prometheus scrapes the daemon
   prometheus
   # a real NETCONF device for the netconf driver's tests (tests/netconf)

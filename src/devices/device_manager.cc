@@ -70,7 +70,8 @@ absl::StatusOr<std::shared_ptr<Device>> DeviceManager::Create(
 void DeviceManager::LaunchLocked(const std::shared_ptr<Device>& device) {
   if (!started_ || stopping_) return;
   device->connect_loop_running_ = true;
-  connectors_.emplace_back([this, device] { ConnectLoop(device); });
+  connectors_.Post(
+      [this, device] { ConnectAttempt(device, 1, backoff_.initial); });
 }
 
 absl::Status DeviceManager::Remove(const std::string& name) {
@@ -151,77 +152,78 @@ void DeviceManager::Start() {
   for (auto& [name, device] : devices_) LaunchLocked(device);
 }
 
-void DeviceManager::ConnectLoop(std::shared_ptr<Device> device) {
-  std::mt19937_64 random(std::hash<std::string>{}(device->name()));
-  auto delay = backoff_.initial;
-  ops::Metrics& metrics = ops::Metrics::Default();
-  ops::Counter& connected_ok =
-      metrics.device_connect_attempts.With({device->name(), "ok"});
-  ops::Counter& connect_failed =
-      metrics.device_connect_attempts.With({device->name(), "error"});
-  for (uint64_t attempt = 1;; ++attempt) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (stopping_ || device->removed_) {
-        device->connect_loop_running_ = false;
-        // Removed by a reload while retrying: this thread is the only one
-        // that may be inside the driver, so it closes it.
-        if (device->removed_) device->driver().Close();
-        return;
-      }
+void DeviceManager::ConnectAttempt(const std::shared_ptr<Device>& device,
+                                   uint64_t attempt,
+                                   std::chrono::milliseconds delay) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_ || device->removed_) {
+      device->connect_loop_running_ = false;
+      // Removed by a reload while retrying: this task is the only one that
+      // may be inside the driver, so it closes it.
+      if (device->removed_) device->driver().Close();
+      return;
     }
-    absl::Status status = device->driver().Connect();
-    device->attempted_ = true;
-    (status.ok() ? connected_ok : connect_failed).Inc();
-    if (status.ok()) {
-      device->MarkConnected();
-      bool removed = false;
-      {
-        std::lock_guard<std::mutex> lock(mutex_);  // also: no lost wake-up
-        device->connect_loop_running_ = false;
-        removed = device->removed_;
-      }
-      if (removed) {
-        device->driver().Close();
-        changed_.notify_all();
-        return;
-      }
-      spdlog::info("device {}: connected (driver {}, {} models)",
-                   device->name(), device->driver_name(),
-                   device->driver().Models().size());
+  }
+  ops::Metrics& metrics = ops::Metrics::Default();
+  absl::Status status = device->driver().Connect();
+  device->attempted_ = true;
+  metrics.device_connect_attempts
+      .With({device->name(), status.ok() ? "ok" : "error"})
+      .Inc();
+  if (status.ok()) {
+    device->MarkConnected();
+    bool removed = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);  // also: no lost wake-up
+      device->connect_loop_running_ = false;
+      removed = device->removed_;
+    }
+    if (removed) {
+      device->driver().Close();
       changed_.notify_all();
       return;
     }
-    std::uniform_real_distribution<double> jitter(1.0 - backoff_.jitter,
-                                                  1.0 + backoff_.jitter);
-    auto wait = std::chrono::milliseconds(
-        static_cast<int64_t>(delay.count() * jitter(random)));
-    spdlog::warn("device {}: connect attempt {} failed: {}; retrying in {} ms",
-                 device->name(), attempt, std::string(status.message()),
-                 wait.count());
-    std::unique_lock<std::mutex> lock(mutex_);
-    changed_.notify_all();  // attempted_ changed: readiness waiters
-    if (changed_.wait_for(lock, wait, [this, &device] {
-          return stopping_ || device->removed_;
-        })) {
-      continue;  // the top of the loop ends it
-    }
-    delay =
-        std::min(backoff_.max, std::chrono::milliseconds(static_cast<int64_t>(
-                                   delay.count() * backoff_.multiplier)));
+    spdlog::info("device {}: connected (driver {}, {} models)", device->name(),
+                 device->driver_name(), device->driver().Models().size());
+    changed_.notify_all();
+    return;
   }
+  // Seeded per device and attempt: devices failing together spread out.
+  std::mt19937_64 random(std::hash<std::string>{}(device->name()) + attempt);
+  std::uniform_real_distribution<double> jitter(1.0 - backoff_.jitter,
+                                                1.0 + backoff_.jitter);
+  auto wait = std::chrono::milliseconds(
+      static_cast<int64_t>(delay.count() * jitter(random)));
+  spdlog::warn("device {}: connect attempt {} failed: {}; retrying in {} ms",
+               device->name(), attempt, std::string(status.message()),
+               wait.count());
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_) {
+      device->connect_loop_running_ = false;
+      changed_.notify_all();
+      return;
+    }
+  }
+  changed_.notify_all();  // attempted_ changed: readiness waiters
+  auto next =
+      std::min(backoff_.max, std::chrono::milliseconds(static_cast<int64_t>(
+                                 delay.count() * backoff_.multiplier)));
+  connectors_.PostAfter(wait, [this, device, attempt, next] {
+    ConnectAttempt(device, attempt + 1, next);
+  });
 }
 
 void DeviceManager::Shutdown() {
-  std::vector<std::thread> connectors;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (stopping_) return;
     stopping_ = true;
-    connectors.swap(connectors_);
   }
   changed_.notify_all();
-  for (auto& connector : connectors) connector.join();
+  // Waits for attempts in progress; retries not yet due are dropped.
+  connectors_.Stop();
   std::lock_guard<std::mutex> lock(mutex_);
   for (auto& [name, device] : devices_) device->driver().Close();
 }

@@ -1,5 +1,7 @@
 // The inventory made live: one Device per configured entry, each owning its
-// driver, connected in the background with exponential backoff.
+// driver, connected in the background with exponential backoff. Connect
+// attempts run on a small shared pool (kConnectThreads), not a thread per
+// device; waits between attempts are delayed tasks, holding no thread.
 #pragma once
 
 #include <atomic>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/executor.h"
 #include "drivers/driver_registry.h"
 #include "schema/gnmi_translator.h"
 #include "southgate/driver.h"
@@ -58,6 +61,10 @@ struct BackoffPolicy {
 
 class DeviceManager {
  public:
+  // First connects (and retries) in progress at once; drivers bound their
+  // own connects further (the netconf driver: 16 per process).
+  static constexpr size_t kConnectThreads = 16;
+
   DeviceManager(drivers::DriverRegistry& registry, DriverContext context,
                 BackoffPolicy backoff = {});
   ~DeviceManager();
@@ -99,7 +106,10 @@ class DeviceManager {
   bool WaitConnected(std::chrono::milliseconds timeout) const;
 
  private:
-  void ConnectLoop(std::shared_ptr<Device> device);
+  // One connect attempt; on failure the next one is scheduled on the pool
+  // after the backoff delay.
+  void ConnectAttempt(const std::shared_ptr<Device>& device, uint64_t attempt,
+                      std::chrono::milliseconds delay);
   // Creates the device and its driver; the caller inserts it.
   absl::StatusOr<std::shared_ptr<Device>> Create(
       const DeviceSettings& settings);
@@ -115,7 +125,8 @@ class DeviceManager {
   bool started_ = false;
   std::map<std::string, std::shared_ptr<Device>> devices_;
   std::shared_ptr<Device> internal_;
-  std::vector<std::thread> connectors_;
+  // Last member: destroyed (stopped) first, while what tasks use exists.
+  Executor connectors_{kConnectThreads};
 };
 
 }  // namespace southgate::devices
