@@ -27,7 +27,7 @@ class ContextCache;
 // Bumped whenever this header changes in a way that breaks built plugins.
 // A plugin exports the string it was built with; the loader refuses any
 // other (see SOUTHGATE_DRIVER_PLUGIN below).
-inline constexpr char kDriverAbiVersion[] = "southgate-driver-abi/2";
+inline constexpr char kDriverAbiVersion[] = "southgate-driver-abi/3";
 
 // Which part of the data tree a Get asks for (gNMI GetRequest.DataType).
 enum class DataType { kAll, kConfig, kState, kOperational };
@@ -58,6 +58,9 @@ struct DeviceStatus {
   ConnectionState state = ConnectionState::kDisconnected;
   std::string last_error;
   uint64_t reconnects = 0;
+  // Change notifications from the device (e.g. NETCONF
+  // netconf-config-change) that drove ON_CHANGE telemetry.
+  uint64_t change_notifications = 0;
 };
 
 // One inventory entry, resolved: credentials are already read from their

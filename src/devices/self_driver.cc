@@ -58,7 +58,9 @@ std::string SelfDriver::StateDocument() const {
         {"driver", row.driver},
         {"state", ConnectionStateName(row.status.state)},
         // RFC 7951: 64-bit integers travel as strings.
-        {"reconnects", std::to_string(row.status.reconnects)}};
+        {"reconnects", std::to_string(row.status.reconnects)},
+        {"change-notifications",
+         std::to_string(row.status.change_notifications)}};
     if (!row.address.empty()) entry["address"] = row.address;
     if (!row.status.last_error.empty()) {
       entry["last-error"] = row.status.last_error;

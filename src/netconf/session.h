@@ -102,6 +102,8 @@ class Session {
                                         const std::string& version);
 
  private:
+  // Shares the connect and the raw session (its own reader thread).
+  friend class NotificationSession;
   explicit Session(nc_session* session);
   struct Reply;
   // Sends `rpc` (taking ownership) and waits for its reply: the printed

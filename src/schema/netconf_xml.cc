@@ -408,6 +408,18 @@ std::string PrintXml(const lyd_node* tree) {
   return text ? std::string(text) : "";
 }
 
+std::string PrintJson(const lyd_node* tree) {
+  if (!tree) return "";
+  char* text = nullptr;
+  if (lyd_print_mem(&text, tree, LYD_JSON,
+                    LYD_PRINT_WITHSIBLINGS | LYD_PRINT_SHRINK) != LY_SUCCESS) {
+    free(text);
+    return "";
+  }
+  CString owned(text);
+  return text ? std::string(text) : "";
+}
+
 absl::StatusOr<std::string> AnyChildText(const lyd_node* op,
                                          std::string_view name) {
   if (!op) return absl::NotFoundError("no reply data");

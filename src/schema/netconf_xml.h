@@ -41,6 +41,9 @@ absl::StatusOr<std::string> BuildSubtreeFilter(
 namespace foreign {
 // XML of `tree` and its following siblings ("" for null).
 std::string PrintXml(const lyd_node* tree);
+// RFC 7951 JSON of `tree` and its following siblings ("" for null):
+// instance-identifiers come out module-qualified, as gNMI paths use them.
+std::string PrintJson(const lyd_node* tree);
 // The content of `op`'s anydata/anyxml child `name` (e.g. the <data> of a
 // get-config or get-schema reply) as text: XML for data trees, the text
 // itself for strings. NOT_FOUND without such a child.

@@ -417,6 +417,12 @@ class TestSink : public NotificationSink {
   absl::Status error_;
 };
 
+class SyncCountingSink : public TestSink {
+ public:
+  void OnSynced() override { ++syncs_; }
+  std::atomic<int> syncs_{0};
+};
+
 TEST_F(NetconfDriverTest, SampleSendsEveryLeafEachInterval) {
   auto driver = Connected();
   ASSERT_TRUE(driver);
@@ -475,6 +481,99 @@ TEST_F(NetconfDriverTest, OnChangeSeesOtherClientsAndResumesAfterRestart) {
       std::chrono::seconds(20), std::chrono::milliseconds(500)));
   EXPECT_TRUE(Eventually([&] { return sink->Saw("sg-oc", "second"); },
                          std::chrono::seconds(10)));
+}
+
+// ON_CHANGE driven by the device's netconf-config-change notifications:
+// polling is pushed out of reach (an hour) and no resync runs, so only a
+// notification can bring the other client's edits.
+TEST_F(NetconfDriverTest, OnChangeFollowsNetconfConfigChangeNotifications) {
+  auto driver = Connected({{"change_poll_interval_ms", 3'600'000},
+                           {"notification_resync_interval_ms", 0}});
+  ASSERT_TRUE(driver);
+  auto other = Connected();
+  ASSERT_TRUE(other);
+  ASSERT_TRUE(
+      other->Set({{Update("sg-n0", R"(,"description":"before")")}}).ok());
+  auto sink = std::make_shared<TestSink>();
+  SubscriptionSpec spec;
+  spec.xpath = kInterfaces;
+  spec.mode = SubscriptionMode::kOnChange;
+  auto subscription = driver->Subscribe({spec}, sink);
+  ASSERT_TRUE(subscription.ok()) << subscription.status();
+  EXPECT_TRUE(sink->synced_);
+  EXPECT_TRUE(sink->Saw("sg-n0", "before"));
+  EXPECT_EQ(driver->Status().change_notifications, 0u);
+
+  ASSERT_TRUE(
+      other->Set({{Update("sg-n1", R"(,"description":"first")")}}).ok());
+  EXPECT_TRUE(Eventually([&] { return sink->Saw("sg-n1", "first"); },
+                         std::chrono::seconds(10)));
+  EXPECT_GE(driver->Status().change_notifications, 1u);
+  // A changed leaf, a deleted leaf and a deleted entry.
+  Transaction edits{
+      {Edit{Edit::Op::kDelete, InterfacePath("sg-n0") + "/description", ""},
+       Update("sg-n1", R"(,"description":"second")")}};
+  ASSERT_TRUE(other->Set(edits).ok());
+  EXPECT_TRUE(Eventually([&] { return sink->Saw("sg-n1", "second"); },
+                         std::chrono::seconds(10)));
+  EXPECT_TRUE(
+      Eventually([&] { return sink->SawDelete("[name='sg-n0']/description"); },
+                 std::chrono::seconds(10)));
+  ASSERT_TRUE(
+      other->Set({{Edit{Edit::Op::kDelete, InterfacePath("sg-n1"), ""}}}).ok());
+  EXPECT_TRUE(
+      Eventually([&] { return sink->SawDelete("[name='sg-n1']/description"); },
+                 std::chrono::seconds(10)));
+  EXPECT_GE(driver->Status().change_notifications, 3u);
+  // Nothing about sg-n0's entry itself was deleted: only its description.
+  EXPECT_FALSE(sink->SawDelete("[name='sg-n0']/type"));
+}
+
+// on_change_source: poll keeps ON_CHANGE on polling (no notification
+// session), as on devices without :notification.
+TEST_F(NetconfDriverTest, OnChangeByPollingWhenConfigured) {
+  auto driver = Connected(
+      {{"change_poll_interval_ms", 100}, {"on_change_source", "poll"}});
+  ASSERT_TRUE(driver);
+  auto other = Connected();
+  ASSERT_TRUE(other);
+  auto sink = std::make_shared<TestSink>();
+  SubscriptionSpec spec;
+  spec.xpath = kInterfaces;
+  spec.mode = SubscriptionMode::kOnChange;
+  auto subscription = driver->Subscribe({spec}, sink);
+  ASSERT_TRUE(subscription.ok()) << subscription.status();
+  ASSERT_TRUE(
+      other->Set({{Update("sg-p", R"(,"description":"polled")")}}).ok());
+  EXPECT_TRUE(Eventually([&] { return sink->Saw("sg-p", "polled"); },
+                         std::chrono::seconds(10)));
+  EXPECT_EQ(driver->Status().change_notifications, 0u);
+}
+
+// ON_CHANGE by notifications next to SAMPLE by polling in one Subscribe:
+// one OnSynced for both.
+TEST_F(NetconfDriverTest, OnChangeAndSampleInOneSubscription) {
+  auto driver = Connected({{"notification_resync_interval_ms", 0}});
+  ASSERT_TRUE(driver);
+  ASSERT_TRUE(
+      driver->Set({{Update("sg-m", R"(,"description":"mixed")")}}).ok());
+  auto sink = std::make_shared<SyncCountingSink>();
+  SubscriptionSpec on_change;
+  on_change.xpath = InterfacePath("sg-m") + "/description";
+  on_change.mode = SubscriptionMode::kOnChange;
+  SubscriptionSpec sample;
+  sample.xpath = InterfacePath("sg-m") + "/type";
+  sample.mode = SubscriptionMode::kSample;
+  sample.sample_interval_ns = 100'000'000;
+  auto subscription = driver->Subscribe({on_change, sample}, sink);
+  ASSERT_TRUE(subscription.ok()) << subscription.status();
+  EXPECT_EQ(sink->syncs_, 1);
+  EXPECT_TRUE(sink->Saw("description", "mixed"));
+  ASSERT_TRUE(
+      driver->Set({{Update("sg-m", R"(,"description":"again")")}}).ok());
+  EXPECT_TRUE(Eventually([&] { return sink->Saw("description", "again"); },
+                         std::chrono::seconds(10)));
+  EXPECT_GE(driver->Status().change_notifications, 1u);
 }
 
 }  // namespace

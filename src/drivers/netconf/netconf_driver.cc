@@ -7,6 +7,7 @@
 #include <random>
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -29,6 +30,8 @@ constexpr char kConfirmedCommit[] =
     "urn:ietf:params:netconf:capability:confirmed-commit:1";
 constexpr char kRollbackOnError[] =
     "urn:ietf:params:netconf:capability:rollback-on-error:1.0";
+constexpr char kNotification[] =
+    "urn:ietf:params:netconf:capability:notification:1.0";
 constexpr char kWritableRunning[] =
     "urn:ietf:params:netconf:capability:writable-running:1.0";
 // The keepalive: get-config of a state-only container returns an empty
@@ -410,6 +413,13 @@ void NetconfDriver::ReconnectAttempt(uint64_t attempt,
 }
 
 void NetconfDriver::Close() {
+  // Stopped outside the lock: a handler on its thread may read Status().
+  std::shared_ptr<ChangeListener> listener;
+  {
+    std::lock_guard<std::mutex> lock(listener_mutex_);
+    listener = std::move(change_listener_);
+  }
+  if (listener) listener->Stop();
   {
     std::lock_guard<std::mutex> lock(lifecycle_mutex_);
     stopping_ = true;
@@ -424,8 +434,16 @@ void NetconfDriver::Close() {
 }
 
 DeviceStatus NetconfDriver::Status() const {
-  std::lock_guard<std::mutex> lock(state_mutex_);
-  return status_;
+  DeviceStatus status;
+  {
+    std::lock_guard<std::mutex> lock(state_mutex_);
+    status = status_;
+  }
+  std::lock_guard<std::mutex> lock(listener_mutex_);
+  if (change_listener_) {
+    status.change_notifications = change_listener_->config_changes();
+  }
+  return status;
 }
 
 std::shared_ptr<const schema::YangContext> NetconfDriver::Schema() const {
@@ -806,9 +824,61 @@ absl::StatusOr<std::unique_ptr<Subscription>> NetconfDriver::Subscribe(
     std::shared_ptr<NotificationSink> sink) {
   if (!sink) return absl::InvalidArgumentError("no sink");
   if (specs.empty()) return absl::InvalidArgumentError("no subscription paths");
-  auto subscription = std::make_unique<PollSubscription>(this, specs, sink);
-  RETURN_IF_ERROR(subscription->Start());
-  return subscription;
+  // ON_CHANGE and TARGET_DEFINED follow the device's notifications where it
+  // sends them (change_listener.h); SAMPLE, and the rest otherwise, poll.
+  std::vector<SubscriptionSpec> notified, polled;
+  const bool notifications = UsesNotifications();
+  for (const SubscriptionSpec& spec : specs) {
+    (notifications && spec.mode != SubscriptionMode::kSample ? notified
+                                                             : polled)
+        .push_back(spec);
+  }
+  if (!notified.empty() && !polled.empty()) {
+    sink = std::make_shared<SyncBarrierSink>(sink, 2);
+  }
+  auto group = std::make_unique<SubscriptionGroup>();
+  if (!notified.empty()) {
+    auto subscription = std::make_unique<ChangeSubscription>(
+        notified, sink,
+        [this](const std::vector<std::string>& xpaths) {
+          return FetchTree(xpaths, DataType::kAll);
+        },
+        Listener(), options_.ssh.connect_timeout + options_.rpc_timeout);
+    RETURN_IF_ERROR(subscription->Start());
+    group->Add(std::move(subscription));
+  }
+  if (!polled.empty()) {
+    auto subscription = std::make_unique<PollSubscription>(this, polled, sink);
+    RETURN_IF_ERROR(subscription->Start());
+    group->Add(std::move(subscription));
+  }
+  return group;
+}
+
+bool NetconfDriver::UsesNotifications() const {
+  if (options_.on_change_source != NetconfOptions::OnChangeSource::kAuto)
+    return false;
+  bool notification = false, change_module = false;
+  for (const std::string& cap : Capabilities()) {
+    if (absl::StartsWith(cap, kNotification)) notification = true;
+    for (const auto& module : ModulesOf({cap}))
+      if (module.name == "ietf-netconf-notifications") change_module = true;
+  }
+  return notification && change_module;
+}
+
+std::shared_ptr<ChangeListener> NetconfDriver::Listener() {
+  std::lock_guard<std::mutex> lock(listener_mutex_);
+  if (!change_listener_) {
+    change_listener_ = std::make_shared<ChangeListener>(
+        log_name_,
+        [ssh = options_.ssh, timeout = options_.rpc_timeout] {
+          return southgate::netconf::NotificationSession::Open(ssh, "NETCONF",
+                                                               timeout);
+        },
+        options_);
+  }
+  return change_listener_;
 }
 
 absl::StatusOr<std::unique_ptr<Driver>> CreateNetconfDriver(

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "common/executor.h"
+#include "drivers/netconf/change_listener.h"
 #include "drivers/netconf/netconf_options.h"
 #include "netconf/session.h"
 #include "schema/data_tree.h"
@@ -82,6 +83,14 @@ class NetconfDriver : public Driver {
   absl::Status ApplyCandidate(const std::string& content,
                               const CommitAction& commit);
   absl::Status FollowUpCommit(const CommitAction& commit);
+
+  // ON_CHANGE by device notifications (change_listener.h): whether this
+  // device can, and its listener (created by the first ON_CHANGE
+  // subscription).
+  bool UsesNotifications() const;
+  std::shared_ptr<ChangeListener> Listener();
+  mutable std::mutex listener_mutex_;
+  std::shared_ptr<ChangeListener> change_listener_;
 
   const DeviceSettings settings_;
   const DriverContext context_;

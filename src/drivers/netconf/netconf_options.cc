@@ -109,6 +109,20 @@ absl::StatusOr<NetconfOptions> ParseNetconfOptions(
       options.backoff_multiplier = value.get<double>();
     } else if (key == "change_poll_interval_ms") {
       status = ms_option(key, value, options.change_poll_interval, 10);
+    } else if (key == "on_change_source") {
+      std::string source;
+      status = string_option(key, value, source);
+      if (status.ok()) {
+        if (source == "auto") {
+          options.on_change_source = NetconfOptions::OnChangeSource::kAuto;
+        } else if (source == "poll") {
+          options.on_change_source = NetconfOptions::OnChangeSource::kPoll;
+        } else {
+          return OptionError("'on_change_source' must be \"auto\" or \"poll\"");
+        }
+      }
+    } else if (key == "notification_resync_interval_ms") {
+      status = ms_option(key, value, options.notification_resync_interval, 0);
     } else if (key == "reconnect") {
       if (!value.is_boolean())
         return OptionError("'reconnect' must be a boolean");

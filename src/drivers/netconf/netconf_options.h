@@ -23,6 +23,14 @@ struct NetconfOptions {
   bool reconnect = true;
   // ON_CHANGE without device notifications: poll and diff at this period.
   std::chrono::milliseconds change_poll_interval{1000};
+  // ON_CHANGE source: kAuto uses the device's RFC 5277 notifications
+  // (netconf-config-change, RFC 6470) where it advertises them, polling
+  // otherwise; kPoll always polls.
+  enum class OnChangeSource { kAuto, kPoll };
+  OnChangeSource on_change_source = OnChangeSource::kAuto;
+  // With notifications: a full re-read of every ON_CHANGE path at this
+  // period (state data and lost notifications); 0: never.
+  std::chrono::milliseconds notification_resync_interval{60000};
   // Downloaded YANG modules (get-schema); default <state_dir>/netconf-schemas.
   std::string schema_cache_dir;
 };
