@@ -208,6 +208,9 @@ class Parser {
   absl::Status ParseDevices(const YAML::Node& node, Config& config) const;
   absl::Status ParseCredentials(const YAML::Node& node, const std::string& path,
                                 DeviceSettings& device) const;
+  absl::Status ParseThrottle(const YAML::Node& node, Config& config) const;
+  absl::Status ParseAuthorization(const YAML::Node& node,
+                                  Config& config) const;
   absl::Status ParseTop(const YAML::Node& root, Config& config) const;
 
   const std::string& base_dir() const { return base_dir_; }
@@ -354,8 +357,10 @@ absl::Status Parser::ParseServer(const YAML::Node& node, Config& config) const {
     config.shutdown_grace = std::chrono::milliseconds(ms);
   }
   if (const Entry* e = Find(server, "tls")) {
-    ASSIGN_OR_RETURN(auto tls,
-                     Mapping(e->value, "server.tls", {"cert", "key", "ca"}));
+    ASSIGN_OR_RETURN(auto tls, Mapping(e->value, "server.tls",
+                                       {"cert", "key", "ca", "client_cert",
+                                        "client_identity",
+                                        "reload_interval_ms"}));
     if (const Entry* f = Find(tls, "cert")) {
       ASSIGN_OR_RETURN(std::string v, String(f->value, "server.tls.cert"));
       config.tls.cert_file = Resolve(v);
@@ -367,6 +372,57 @@ absl::Status Parser::ParseServer(const YAML::Node& node, Config& config) const {
     if (const Entry* f = Find(tls, "ca")) {
       ASSIGN_OR_RETURN(std::string v, String(f->value, "server.tls.ca"));
       config.tls.ca_file = Resolve(v);
+    }
+    // A CA bundle alone keeps its earlier meaning: clients must present a
+    // certificate it verifies.
+    if (!config.tls.ca_file.empty()) {
+      config.tls.client_cert = ClientCertPolicy::kRequire;
+    }
+    if (const Entry* f = Find(tls, "client_cert")) {
+      ASSIGN_OR_RETURN(std::string v,
+                       String(f->value, "server.tls.client_cert"));
+      if (v == "none") {
+        config.tls.client_cert = ClientCertPolicy::kNone;
+      } else if (v == "request") {
+        config.tls.client_cert = ClientCertPolicy::kRequest;
+      } else if (v == "require") {
+        config.tls.client_cert = ClientCertPolicy::kRequire;
+      } else {
+        return Error(f->value, "server.tls.client_cert",
+                     "'" + v + "' is not one of none, request, require");
+      }
+      if (config.tls.client_cert != ClientCertPolicy::kNone &&
+          config.tls.ca_file.empty()) {
+        return Error(f->value, "server.tls.client_cert",
+                     "'" + v +
+                         "' needs server.tls.ca (the CA bundle that client "
+                         "certificates are verified against)");
+      }
+    }
+    if (const Entry* f = Find(tls, "client_identity")) {
+      ASSIGN_OR_RETURN(std::string v,
+                       String(f->value, "server.tls.client_identity"));
+      if (v == "none") {
+        config.tls.client_identity = CertIdentity::kNone;
+      } else if (v == "cn") {
+        config.tls.client_identity = CertIdentity::kCommonName;
+      } else if (v == "san") {
+        config.tls.client_identity = CertIdentity::kSubjectAltName;
+      } else {
+        return Error(f->value, "server.tls.client_identity",
+                     "'" + v + "' is not one of none, cn, san");
+      }
+      if (config.tls.client_identity != CertIdentity::kNone &&
+          config.tls.client_cert == ClientCertPolicy::kNone) {
+        return Error(f->value, "server.tls.client_identity",
+                     "needs server.tls.client_cert request or require");
+      }
+    }
+    if (const Entry* f = Find(tls, "reload_interval_ms")) {
+      ASSIGN_OR_RETURN(int64_t ms,
+                       Integer(f->value, "server.tls.reload_interval_ms", 100,
+                               24 * 3600 * 1000));
+      config.tls.reload_interval = std::chrono::milliseconds(ms);
     }
     if (config.tls.cert_file.empty() != config.tls.key_file.empty()) {
       return Error(e->value, "server.tls",
@@ -440,13 +496,13 @@ absl::Status Parser::ParseUserList(
                        "' (expected read-only, read-write or admin)");
     }
     entry.role = *parsed_role;
+    // Without a hash the user can only sign in with a client certificate.
     const Entry* hash = Find(user, "password_hash");
-    if (hash == nullptr) {
-      return Error(item, field + ".password_hash", "required field is missing");
+    if (hash != nullptr) {
+      ASSIGN_OR_RETURN(entry.password_hash,
+                       String(hash->value, field + ".password_hash"));
     }
-    ASSIGN_OR_RETURN(entry.password_hash,
-                     String(hash->value, field + ".password_hash"));
-    if (!security::IsArgon2Hash(entry.password_hash)) {
+    if (hash != nullptr && !security::IsArgon2Hash(entry.password_hash)) {
       return Error(hash->value, field + ".password_hash",
                    "not an argon2id/argon2i hash (expected "
                    "\"$argon2id$v=19$m=...,t=...,p=...$<salt>$<hash>\")");
@@ -613,10 +669,150 @@ absl::Status Parser::ParseDevices(const YAML::Node& node,
   return absl::OkStatus();
 }
 
+absl::Status Parser::ParseThrottle(const YAML::Node& node,
+                                   Config& config) const {
+  ASSIGN_OR_RETURN(auto auth, Mapping(node, "auth", {"throttle"}));
+  const Entry* e = Find(auth, "throttle");
+  if (e == nullptr) return absl::OkStatus();
+  ASSIGN_OR_RETURN(auto throttle,
+                   Mapping(e->value, "auth.throttle",
+                           {"max_failures", "window_ms", "lockout_ms"}));
+  if (const Entry* f = Find(throttle, "max_failures")) {
+    ASSIGN_OR_RETURN(int64_t n, Integer(f->value, "auth.throttle.max_failures",
+                                        1, 1000000));
+    config.throttle.max_failures = static_cast<int>(n);
+  }
+  if (const Entry* f = Find(throttle, "window_ms")) {
+    ASSIGN_OR_RETURN(int64_t ms, Integer(f->value, "auth.throttle.window_ms", 1,
+                                         24LL * 3600 * 1000));
+    config.throttle.window = std::chrono::milliseconds(ms);
+  }
+  if (const Entry* f = Find(throttle, "lockout_ms")) {
+    ASSIGN_OR_RETURN(int64_t ms, Integer(f->value, "auth.throttle.lockout_ms",
+                                         1, 24LL * 3600 * 1000));
+    config.throttle.lockout = std::chrono::milliseconds(ms);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Parser::ParseAuthorization(const YAML::Node& node,
+                                        Config& config) const {
+  ASSIGN_OR_RETURN(auto authz,
+                   Mapping(node, "authorization", {"default", "rules"}));
+  if (const Entry* e = Find(authz, "default")) {
+    ASSIGN_OR_RETURN(std::string v, String(e->value, "authorization.default"));
+    if (v == "allow") {
+      config.authorization.default_allow = true;
+    } else if (v == "deny") {
+      config.authorization.default_allow = false;
+    } else {
+      return Error(e->value, "authorization.default",
+                   "'" + v + "' is not allow or deny");
+    }
+  }
+  const Entry* rules = Find(authz, "rules");
+  if (rules == nullptr || rules->value.IsNull()) return absl::OkStatus();
+  if (!rules->value.IsSequence()) {
+    return Error(rules->value, "authorization.rules", "expected a list");
+  }
+  std::set<std::string> names;
+  for (size_t i = 0; i < rules->value.size(); ++i) {
+    const YAML::Node item = rules->value[i];
+    std::string field = "authorization.rules[" + std::to_string(i) + "]";
+    if (!item.IsMap()) return Error(item, field, "expected a mapping");
+    ASSIGN_OR_RETURN(auto fields,
+                     Mapping(item, field,
+                             {"name", "effect", "users", "roles", "targets",
+                              "paths", "access"}));
+    security::AccessRule rule;
+    const Entry* name = Find(fields, "name");
+    if (name == nullptr) {
+      return Error(item, field + ".name", "required field is missing");
+    }
+    ASSIGN_OR_RETURN(rule.name, String(name->value, field + ".name"));
+    if (rule.name.empty()) {
+      return Error(name->value, field + ".name", "must not be empty");
+    }
+    if (!names.insert(rule.name).second) {
+      return Error(name->value, field + ".name",
+                   "duplicate rule name '" + rule.name + "'");
+    }
+    const Entry* effect = Find(fields, "effect");
+    if (effect == nullptr) {
+      return Error(item, field + ".effect", "required field is missing");
+    }
+    ASSIGN_OR_RETURN(std::string effect_text,
+                     String(effect->value, field + ".effect"));
+    if (effect_text != "allow" && effect_text != "deny") {
+      return Error(effect->value, field + ".effect",
+                   "'" + effect_text + "' is not allow or deny");
+    }
+    rule.allow = effect_text == "allow";
+    if (const Entry* e = Find(fields, "users")) {
+      ASSIGN_OR_RETURN(rule.users, StringList(e->value, field + ".users"));
+    }
+    if (const Entry* e = Find(fields, "roles")) {
+      ASSIGN_OR_RETURN(auto roles, StringList(e->value, field + ".roles"));
+      for (const std::string& text : roles) {
+        auto role = security::ParseRole(text);
+        if (!role) {
+          return Error(e->value, field + ".roles",
+                       "unknown role '" + text +
+                           "' (expected read-only, read-write or admin)");
+        }
+        rule.roles.push_back(*role);
+      }
+    }
+    if (const Entry* e = Find(fields, "targets")) {
+      ASSIGN_OR_RETURN(rule.targets, StringList(e->value, field + ".targets"));
+    }
+    if (const Entry* e = Find(fields, "paths")) {
+      ASSIGN_OR_RETURN(rule.path_texts, StringList(e->value, field + ".paths"));
+      for (const std::string& text : rule.path_texts) {
+        std::string problem;
+        auto path = security::ParseDataPath(text, &problem);
+        if (!path) {
+          return Error(e->value, field + ".paths",
+                       "'" + text + "': " + problem);
+        }
+        rule.paths.push_back(std::move(*path));
+      }
+    }
+    if (const Entry* e = Find(fields, "access")) {
+      ASSIGN_OR_RETURN(std::string v, String(e->value, field + ".access"));
+      if (v == "read") {
+        rule.write = false;
+      } else if (v == "write") {
+        rule.read = false;
+      } else if (v != "read-write") {
+        return Error(e->value, field + ".access",
+                     "'" + v + "' is not read, write or read-write");
+      }
+    }
+    config.authorization.rules.push_back(std::move(rule));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Parser::ParseTop(const YAML::Node& root, Config& config) const {
-  ASSIGN_OR_RETURN(auto top, Mapping(root, "",
-                                     {"server", "state_dir", "log", "yang",
-                                      "plugins", "users", "devices", "ops"}));
+  ASSIGN_OR_RETURN(
+      auto top, Mapping(root, "",
+                        {"server", "state_dir", "log", "yang", "plugins",
+                         "users", "devices", "ops", "auth", "authorization",
+                         "audit"}));
+  if (const Entry* e = Find(top, "auth")) {
+    RETURN_IF_ERROR(ParseThrottle(e->value, config));
+  }
+  if (const Entry* e = Find(top, "authorization")) {
+    RETURN_IF_ERROR(ParseAuthorization(e->value, config));
+  }
+  if (const Entry* e = Find(top, "audit")) {
+    ASSIGN_OR_RETURN(auto audit, Mapping(e->value, "audit", {"file"}));
+    if (const Entry* f = Find(audit, "file")) {
+      ASSIGN_OR_RETURN(std::string file, String(f->value, "audit.file"));
+      config.audit.file = Resolve(file);
+    }
+  }
   if (const Entry* e = Find(top, "server")) {
     RETURN_IF_ERROR(ParseServer(e->value, config));
   }
@@ -688,6 +884,30 @@ bool IsValidLogLevel(std::string_view level) {
 
 const char* LogFormatName(LogFormat format) {
   return format == LogFormat::kJson ? "json" : "text";
+}
+
+const char* ClientCertPolicyName(ClientCertPolicy policy) {
+  switch (policy) {
+    case ClientCertPolicy::kNone:
+      return "none";
+    case ClientCertPolicy::kRequest:
+      return "request";
+    case ClientCertPolicy::kRequire:
+      return "require";
+  }
+  return "none";
+}
+
+const char* CertIdentityName(CertIdentity identity) {
+  switch (identity) {
+    case CertIdentity::kNone:
+      return "none";
+    case CertIdentity::kCommonName:
+      return "cn";
+    case CertIdentity::kSubjectAltName:
+      return "san";
+  }
+  return "none";
 }
 
 absl::StatusOr<HostPort> ParseListenAddress(std::string_view listen) {
@@ -789,6 +1009,10 @@ std::string Config::DebugString() const {
   out << "    cert: \"" << tls.cert_file << "\"\n";
   out << "    key: \"" << tls.key_file << "\"\n";
   out << "    ca: \"" << tls.ca_file << "\"\n";
+  out << "    client_cert: " << ClientCertPolicyName(tls.client_cert) << "\n";
+  out << "    client_identity: " << CertIdentityName(tls.client_identity)
+      << "\n";
+  out << "    reload_interval_ms: " << tls.reload_interval.count() << "\n";
   out << "  shutdown_grace_ms: " << shutdown_grace.count() << "\n";
   out << "state_dir: " << state_dir << "\n";
   out << "log:\n  level: " << log.level
@@ -804,8 +1028,22 @@ std::string Config::DebugString() const {
   for (const auto& user : users) {
     out << "  - name: " << user.name
         << "\n    role: " << security::RoleName(user.role)
-        << "\n    password_hash: <redacted>\n";
+        << "\n    password_hash: "
+        << (user.password_hash.empty() ? "<none: certificate only>"
+                                       : "<redacted>")
+        << "\n";
   }
+  out << "auth:\n  throttle:\n    max_failures: " << throttle.max_failures
+      << "\n    window_ms: " << throttle.window.count()
+      << "\n    lockout_ms: " << throttle.lockout.count() << "\n";
+  out << "authorization:\n  default: "
+      << (authorization.default_allow ? "allow" : "deny") << "\n  rules:";
+  out << (authorization.rules.empty() ? " []\n" : "\n");
+  for (const auto& rule : authorization.rules) {
+    out << "    - name: " << rule.name
+        << "\n      effect: " << (rule.allow ? "allow" : "deny") << "\n";
+  }
+  out << "audit:\n  file: \"" << audit.file << "\"\n";
   out << "devices:\n";
   for (const auto& device : devices) {
     out << "  - name: " << device.name << "\n    driver: " << device.driver

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "security/access_rule.h"
 #include "security/user.h"
 #include "southgate/driver.h"
 
@@ -26,10 +27,41 @@ enum class LogFormat { kText, kJson };
 
 // Paths below are absolute (or empty) once loaded: relative ones in the
 // file are resolved against the directory of the configuration file.
+// Whether TLS asks clients for a certificate.
+enum class ClientCertPolicy {
+  kNone,     // never asked
+  kRequest,  // asked; verified against the CA bundle when presented
+  kRequire,  // required and verified against the CA bundle
+};
+using security::CertIdentity;
+
 struct TlsFiles {
   std::string cert_file;  // PEM certificate (chain); empty = generated
   std::string key_file;   // PEM private key; empty = generated
   std::string ca_file;    // PEM client CA bundle; empty = none
+  ClientCertPolicy client_cert = ClientCertPolicy::kNone;
+  CertIdentity client_identity = CertIdentity::kNone;
+  // How often the files are checked for changes (rotation).
+  std::chrono::milliseconds reload_interval{1000};
+};
+
+// Failed logins: after `max_failures` within `window` from one peer
+// address (or for one user name) that peer (or user) is locked out for
+// `lockout`.
+struct ThrottleSettings {
+  int max_failures = 5;
+  std::chrono::milliseconds window{60 * 1000};
+  std::chrono::milliseconds lockout{5 * 60 * 1000};
+};
+
+struct AuthorizationSettings {
+  // Without a matching rule: true = the role decides, false = denied.
+  bool default_allow = true;
+  std::vector<security::AccessRule> rules;
+};
+
+struct AuditSettings {
+  std::string file;  // JSON lines; empty = no audit log
 };
 
 struct LogSettings {
@@ -54,6 +86,9 @@ struct Config {
   std::vector<std::string> yang_dirs;  // searched recursively, in order
   std::string plugin_dir;              // empty = default next to the binary
   std::vector<UserEntry> users;
+  ThrottleSettings throttle;
+  AuthorizationSettings authorization;
+  AuditSettings audit;
   // Credentials resolved (from env/files); options_json always holds a JSON
   // object with at least "base_dir" (the configuration directory).
   std::vector<DeviceSettings> devices;
@@ -88,5 +123,7 @@ absl::StatusOr<HostPort> ParseListenAddress(std::string_view listen);
 bool IsValidLogLevel(std::string_view level);
 
 const char* LogFormatName(LogFormat format);
+const char* ClientCertPolicyName(ClientCertPolicy policy);
+const char* CertIdentityName(CertIdentity identity);
 
 }  // namespace southgate::config

@@ -5,6 +5,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
@@ -32,9 +33,14 @@
 #include "ops/metrics.h"
 #include "ops/ops_server.h"
 #include "schema/yang_context.h"
+#include "security/audit_log.h"
 #include "security/authenticator.h"
+#include "security/authorizer.h"
+#include "security/login_throttle.h"
 #include "security/passwords.h"
 #include "security/tls.h"
+#include "security/tls_watcher.h"
+#include "security/users_file.h"
 #include "spdlog/pattern_formatter.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
@@ -145,6 +151,118 @@ int HashPasswordCommand() {
   return 0;
 }
 
+// `southgated user add|del|list --file F`: manages a users file. The
+// password is read without echo (or from stdin when it is not a
+// terminal) and never printed; only its argon2id hash is stored.
+struct UserCommand {
+  std::string file;
+  std::string name;
+  std::string role = "read-only";
+  bool replace = false;
+  bool certificate_only = false;
+};
+
+int UserAdd(const UserCommand& command) {
+  auto role = security::ParseRole(command.role);
+  if (!role) {
+    std::cerr << "southgated: --role must be read-only, read-write or admin\n";
+    return 2;
+  }
+  if (command.name.empty() || command.name.find_first_of(" \t/") !=
+                                  std::string::npos) {
+    std::cerr << "southgated: user names must be non-empty, without spaces "
+                 "or '/'\n";
+    return 2;
+  }
+  auto users = security::ReadUsersFile(command.file);
+  if (!users.ok()) {
+    std::cerr << "southgated: " << users.status().message() << "\n";
+    return 1;
+  }
+  auto existing = std::find_if(
+      users->begin(), users->end(),
+      [&](const security::UserEntry& u) { return u.name == command.name; });
+  if (existing != users->end() && !command.replace) {
+    std::cerr << "southgated: user '" << command.name << "' already exists in "
+              << command.file << " (--replace to change it)\n";
+    return 1;
+  }
+  security::UserEntry user{command.name, *role, ""};
+  if (!command.certificate_only) {
+    std::string password = ReadSecretFromTerminal("password: ");
+    if (isatty(STDIN_FILENO)) {
+      std::string again = ReadSecretFromTerminal("again: ");
+      if (again != password) {
+        std::cerr << "southgated: the passwords differ\n";
+        return 2;
+      }
+    }
+    if (password.empty()) {
+      std::cerr << "southgated: empty password refused\n";
+      return 2;
+    }
+    auto hash = security::HashPassword(password);
+    if (!hash.ok()) {
+      std::cerr << "southgated: " << hash.status().message() << "\n";
+      return 1;
+    }
+    user.password_hash = *std::move(hash);
+  }
+  if (existing != users->end()) {
+    *existing = std::move(user);
+  } else {
+    users->push_back(std::move(user));
+  }
+  if (auto status = security::WriteUsersFile(command.file, *users);
+      !status.ok()) {
+    std::cerr << "southgated: " << status.message() << "\n";
+    return 1;
+  }
+  std::cerr << (existing != users->end() ? "changed" : "added") << " user '"
+            << command.name << "' (" << command.role << ") in " << command.file
+            << "; send SIGHUP to a running daemon to apply\n";
+  return 0;
+}
+
+int UserDel(const UserCommand& command) {
+  auto users = security::ReadUsersFile(command.file);
+  if (!users.ok()) {
+    std::cerr << "southgated: " << users.status().message() << "\n";
+    return 1;
+  }
+  auto it = std::find_if(
+      users->begin(), users->end(),
+      [&](const security::UserEntry& u) { return u.name == command.name; });
+  if (it == users->end()) {
+    std::cerr << "southgated: no user '" << command.name << "' in "
+              << command.file << "\n";
+    return 1;
+  }
+  users->erase(it);
+  if (auto status = security::WriteUsersFile(command.file, *users);
+      !status.ok()) {
+    std::cerr << "southgated: " << status.message() << "\n";
+    return 1;
+  }
+  std::cerr << "removed user '" << command.name << "' from " << command.file
+            << "; send SIGHUP to a running daemon to apply\n";
+  return 0;
+}
+
+int UserList(const UserCommand& command) {
+  auto users = security::ReadUsersFile(command.file);
+  if (!users.ok()) {
+    std::cerr << "southgated: " << users.status().message() << "\n";
+    return 1;
+  }
+  for (const security::UserEntry& user : *users) {
+    std::cout << user.name << " " << security::RoleName(user.role)
+              << (user.password_hash.empty() ? " certificate-only" : "")
+              << "\n";
+  }
+  return 0;
+}
+
 // systemd notification (Type=notify); a no-op without NOTIFY_SOCKET.
 void Notify(const std::string& state) { sd_notify(0, state.c_str()); }
 
@@ -203,9 +321,28 @@ bool SameDevice(const DeviceSettings& a, const DeviceSettings& b) {
 // or a device whose driver rejects it, leaves the running configuration
 // exactly as it was. Devices whose settings did not change are not touched,
 // so their connections and streams stay up.
+// The security parts a reload updates.
+struct SecurityState {
+  security::Authenticator* users = nullptr;
+  security::LoginThrottle* throttle = nullptr;
+  security::Authorizer* authorizer = nullptr;
+  security::AuditLog* audit = nullptr;        // may be null
+  security::TlsWatcher* tls_watcher = nullptr;  // null when plaintext
+};
+
+security::LoginThrottle::Options ThrottleOptions(
+    const config::ThrottleSettings& settings) {
+  security::LoginThrottle::Options options;
+  options.max_failures = settings.max_failures;
+  options.window = absl::FromChrono(settings.window);
+  options.lockout = absl::FromChrono(settings.lockout);
+  return options;
+}
+
 absl::Status Reload(const std::string& path, const Overrides& overrides,
                     devices::DeviceManager& devices,
-                    security::Authenticator& users, config::Config& running) {
+                    const SecurityState& live, config::Config& running) {
+  security::Authenticator& users = *live.users;
   absl::StatusOr<config::Config> loaded = config::LoadConfig(path);
   if (!loaded.ok()) return loaded.status();
   config::Config next = std::move(loaded).value();
@@ -220,8 +357,14 @@ absl::Status Reload(const std::string& path, const Overrides& overrides,
   }
   if (next.tls.cert_file != running.tls.cert_file ||
       next.tls.key_file != running.tls.key_file ||
-      next.tls.ca_file != running.tls.ca_file) {
+      next.tls.ca_file != running.tls.ca_file ||
+      next.tls.client_cert != running.tls.client_cert ||
+      next.tls.client_identity != running.tls.client_identity ||
+      next.tls.reload_interval != running.tls.reload_interval) {
     restart_needed.push_back("server.tls");
+  }
+  if (next.audit.file != running.audit.file) {
+    restart_needed.push_back("audit.file");
   }
   if (next.ops.listen != running.ops.listen) {
     restart_needed.push_back("ops.listen");
@@ -274,12 +417,16 @@ absl::Status Reload(const std::string& path, const Overrides& overrides,
     }
   }
   users.ReplaceUsers(next.users);
+  live.throttle->SetOptions(ThrottleOptions(next.throttle));
+  live.authorizer->Replace(next.authorization.rules,
+                               next.authorization.default_allow);
   spdlog::set_level(spdlog::level::from_str(next.log.level));
   spdlog::info(
       "reloaded {}: devices added [{}], changed [{}], removed [{}]; {} "
-      "devices, {} users",
+      "devices, {} users, {} authorization rules",
       path, absl::StrJoin(added, ", "), absl::StrJoin(changed, ", "),
-      absl::StrJoin(removed, ", "), devices.size(), users.user_count());
+      absl::StrJoin(removed, ", "), devices.size(), users.user_count(),
+      live.authorizer->rule_count());
   if (!restart_needed.empty()) {
     spdlog::warn("reload: {} changed; that takes effect only after a restart",
                  absl::StrJoin(restart_needed, ", "));
@@ -288,6 +435,7 @@ absl::Status Reload(const std::string& path, const Overrides& overrides,
   std::string listen = running.listen, ops_listen = running.ops.listen;
   bool insecure = running.insecure;
   config::TlsFiles tls = running.tls;
+  config::AuditSettings audit = running.audit;
   config::LogFormat format = running.log.format;
   std::string state_dir = running.state_dir, plugin_dir = running.plugin_dir;
   std::vector<std::string> yang_dirs = running.yang_dirs;
@@ -296,6 +444,7 @@ absl::Status Reload(const std::string& path, const Overrides& overrides,
   running.ops.listen = ops_listen;
   running.insecure = insecure;
   running.tls = tls;
+  running.audit = audit;
   running.log.format = format;
   running.state_dir = state_dir;
   running.plugin_dir = plugin_dir;
@@ -400,8 +549,35 @@ int main(int argc, char** argv) {
       "hash-password",
       "read a password from the terminal (not echoed) and print its argon2id "
       "hash for the users list");
+  UserCommand user_command;
+  CLI::App* user = app.add_subcommand("user", "manage a users file");
+  user->require_subcommand(1);
+  CLI::App* user_add = user->add_subcommand(
+      "add",
+      "add a user; the password is read without echo (or from stdin when "
+      "it is not a terminal)");
+  user_add->add_option("name", user_command.name, "user name")->required();
+  user_add->add_option("--role", user_command.role,
+                       "read-only, read-write or admin")
+      ->capture_default_str();
+  user_add->add_flag("--replace", user_command.replace,
+                     "change the user if it exists");
+  user_add->add_flag("--certificate-only", user_command.certificate_only,
+                     "no password: the user signs in with a client "
+                     "certificate only");
+  CLI::App* user_del = user->add_subcommand("del", "remove a user");
+  user_del->add_option("name", user_command.name, "user name")->required();
+  CLI::App* user_list =
+      user->add_subcommand("list", "list users and roles (never hashes)");
+  for (CLI::App* sub : {user_add, user_del, user_list}) {
+    sub->add_option("-f,--file", user_command.file, "the users file (YAML)")
+        ->required();
+  }
   CLI11_PARSE(app, argc, argv);
   if (hash_password->parsed()) return HashPasswordCommand();
+  if (user_add->parsed()) return UserAdd(user_command);
+  if (user_del->parsed()) return UserDel(user_command);
+  if (user_list->parsed()) return UserList(user_command);
 
   absl::StatusOr<config::Config> loaded = config::LoadConfig(config_path);
   if (!loaded.ok()) {
@@ -519,6 +695,21 @@ int main(int argc, char** argv) {
   }
 
   security::Authenticator users(config.users);
+  security::LoginThrottle throttle(ThrottleOptions(config.throttle));
+  security::Authorizer authorizer(config.authorization.rules,
+                                  config.authorization.default_allow);
+  std::unique_ptr<security::AuditLog> audit;
+  if (!config.audit.file.empty()) {
+    auto opened = security::AuditLog::Open(config.audit.file);
+    if (!opened.ok()) {
+      spdlog::critical("refusing to start: {}",
+                       std::string(opened.status().message()));
+      return 2;
+    }
+    audit = *std::move(opened);
+    spdlog::info("audit log: {}", config.audit.file);
+  }
+  ops::Metrics& metrics = ops::Metrics::Default();
   northbound::ServerOptions server_options;
   server_options.listen = config.listen;
   server_options.insecure = config.insecure;
@@ -528,6 +719,7 @@ int main(int argc, char** argv) {
                      std::string(listen_address.status().message()));
     return 2;
   }
+  std::unique_ptr<security::TlsWatcher> tls_watcher;
   if (!config.insecure) {
     auto tls = security::LoadOrCreateServerCertificate(
         config.tls.cert_file, config.tls.key_file, config.state_dir,
@@ -540,18 +732,66 @@ int main(int argc, char** argv) {
     spdlog::info("TLS certificate {}{} SHA-256 {}", tls->cert_file,
                  tls->self_signed_generated ? " (self-signed, generated)" : "",
                  tls->sha256_fingerprint);
-    server_options.cert_pem = tls->cert_pem;
-    server_options.key_pem = tls->key_pem;
-    server_options.client_ca_pem = tls->ca_pem;
+    auto& tls_reloads = metrics.registry.AddCounter(
+        "southgate_tls_reloads_total",
+        "Changed TLS certificate/key/CA files: published (new connections "
+        "use them) or rejected (the previous ones stay), by result",
+        {"result"});
+    auto watcher = security::TlsWatcher::Start(
+        {tls->cert_file, tls->key_file, tls->ca_file},
+        (fs::path(config.state_dir) / "tls-active").string(),
+        absl::FromChrono(config.tls.reload_interval),
+        [&tls_reloads](bool published) {
+          tls_reloads.With({published ? "published" : "rejected"}).Inc();
+        });
+    if (!watcher.ok()) {
+      spdlog::critical("refusing to start: TLS: {}",
+                       std::string(watcher.status().message()));
+      return 2;
+    }
+    tls_watcher = *std::move(watcher);
+    server_options.cert_file = tls_watcher->active_cert_file();
+    server_options.key_file = tls_watcher->active_key_file();
+    server_options.ca_file = tls_watcher->active_ca_file();
+    switch (config.tls.client_cert) {
+      case config::ClientCertPolicy::kNone:
+        server_options.client_cert = GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE;
+        break;
+      case config::ClientCertPolicy::kRequest:
+        server_options.client_cert =
+            GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY;
+        break;
+      case config::ClientCertPolicy::kRequire:
+        server_options.client_cert =
+            GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+        break;
+    }
+    spdlog::info("TLS client certificates: {} (identity from: {})",
+                 config::ClientCertPolicyName(config.tls.client_cert),
+                 config::CertIdentityName(config.tls.client_identity));
   }
+  metrics.registry.SetCollector(
+      "southgate_auth_lockouts_active",
+      "Peers and users currently locked out after too many failed logins",
+      ops::MetricType::kGauge, [&throttle] {
+        return std::vector<ops::Sample>{
+            {{}, static_cast<double>(throttle.ActiveLockouts())}};
+      });
+  northbound::AccessControl access(
+      users, throttle, authorizer,
+      config.insecure ? security::CertIdentity::kNone
+                      : config.tls.client_identity,
+      audit.get());
+  SecurityState security_state{&users, &throttle, &authorizer, audit.get(),
+                               tls_watcher.get()};
 
   WorkQueue work(std::max(4u, 2 * std::thread::hardware_concurrency()), 4096);
   northbound::GnmiHandler handler(*device_manager);
-  northbound::GnmiService gnmi_service(handler, users, work);
+  northbound::GnmiService gnmi_service(handler, access, work);
   northbound::SubscribeContext subscribe;
   subscribe.handler = &handler;
   subscribe.devices = device_manager.get();
-  subscribe.users = &users;
+  subscribe.access = &access;
   subscribe.work = &work;
   subscribe.hub = hub.get();
   subscribe.timers = timers.get();
@@ -572,7 +812,6 @@ int main(int argc, char** argv) {
   // Operations endpoint: metrics and the probes. Ready once the config is
   // loaded (it is, here), gNMI listens, and every device has had its first
   // connection attempt; not ready again while draining on shutdown.
-  ops::Metrics& metrics = ops::Metrics::Default();
   metrics.build_info.With({SOUTHGATE_VERSION}).Set(1);
   RegisterDeviceCollectors(metrics.registry, *device_manager);
   RegisterTelemetryCollectors(metrics.registry, *hub);
@@ -625,8 +864,17 @@ int main(int argc, char** argv) {
     if (signal == SIGHUP) {
       Notify("RELOADING=1\nSTATUS=reloading " + config_path);
       spdlog::info("SIGHUP: reloading {}", config_path);
-      absl::Status reloaded =
-          Reload(config_path, overrides, *device_manager, users, config);
+      if (tls_watcher) {
+        // Logged (and counted) by the watcher; the old files stay.
+        (void)tls_watcher->CheckNow();
+      }
+      if (audit) {
+        if (auto status = audit->Reopen(); !status.ok()) {
+          spdlog::error("{}", std::string(status.message()));
+        }
+      }
+      absl::Status reloaded = Reload(config_path, overrides, *device_manager,
+                                     security_state, config);
       if (reloaded.ok()) {
         metrics.config_reloads.With({"success"}).Inc();
       } else {
@@ -662,7 +910,8 @@ int main(int argc, char** argv) {
         "southgate_device_reconnects_total", "southgate_ready",
         "southgate_gnmi_subscriptions_active",
         "southgate_device_streams_active", "southgate_telemetry_cache_entries",
-        "southgate_gnmi_slow_clients_disconnected_total"}) {
+        "southgate_gnmi_slow_clients_disconnected_total",
+        "southgate_auth_lockouts_active"}) {
     metrics.registry.RemoveCollector(name);
   }
   work.Stop();

@@ -1,31 +1,12 @@
 #include "northbound/gnmi_service.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "ops/metrics.h"
 #include "spdlog/spdlog.h"
 
 namespace southgate::northbound {
 namespace {
-
-struct Credentials {
-  std::string username;
-  std::string password;
-  std::string peer;
-};
-
-// Copied while the call is fresh: the metadata map is only ours until Finish.
-Credentials CredentialsOf(grpc::CallbackServerContext* context) {
-  Credentials credentials;
-  const auto& metadata = context->client_metadata();
-  if (auto it = metadata.find("username"); it != metadata.end()) {
-    credentials.username.assign(it->second.data(), it->second.size());
-  }
-  if (auto it = metadata.find("password"); it != metadata.end()) {
-    credentials.password.assign(it->second.data(), it->second.size());
-  }
-  credentials.peer = context->peer();
-  return credentials;
-}
 
 // Per-method recorders, created once: the label lookups stay off the hot
 // path.
@@ -55,53 +36,30 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
                       std::string(status.message()));
 }
 
-GnmiService::GnmiService(GnmiHandler& handler, security::Authenticator& users,
+GnmiService::GnmiService(GnmiHandler& handler, AccessControl& access,
                          WorkQueue& work)
-    : handler_(handler), users_(users), work_(work) {}
+    : handler_(handler), access_(access), work_(work) {}
 
 template <typename Response>
 grpc::ServerUnaryReactor* GnmiService::Serve(
-    grpc::CallbackServerContext* context, Access access, const char* method,
-    Response* response, std::function<absl::StatusOr<Response>()> handle) {
+    grpc::CallbackServerContext* context, const char* method,
+    Response* response, Handle<Response> handle) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const auto start = std::chrono::steady_clock::now();
   ops::RpcRecorder* rpc = &RecorderFor(method);
-  Credentials credentials = CredentialsOf(context);
-  bool posted = work_.Post([this, reactor, response, access, method, start, rpc,
-                            credentials = std::move(credentials),
+  CallInfo call = access_.Capture(*context);
+  bool posted = work_.Post([this, reactor, response, method, start, rpc,
+                            call = std::move(call),
                             handle = std::move(handle)] {
-    if (credentials.username.empty()) {
-      spdlog::info("{} from {}: no credentials", method, credentials.peer);
-      ops::Metrics::Default().auth_failures.With({"no_credentials"}).Inc();
-      Finish(reactor, rpc, start,
-             grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                          "username and password metadata are required"));
-      return;
-    }
-    auto identity =
-        users_.Authenticate(credentials.username, credentials.password);
+    auto identity = access_.Authenticate(call, method);
     if (!identity.ok()) {
-      spdlog::warn("{} from {}: authentication failed for user '{}'", method,
-                   credentials.peer, credentials.username);
-      ops::Metrics::Default().auth_failures.With({"invalid_credentials"}).Inc();
       Finish(reactor, rpc, start, ToGrpcStatus(identity.status()));
       return;
     }
-    if (access == Access::kWrite && !security::MayWrite(*identity)) {
-      spdlog::warn("{} from {}: user '{}' may not write", method,
-                   credentials.peer, credentials.username);
-      ops::Metrics::Default().auth_failures.With({"permission_denied"}).Inc();
-      Finish(reactor, rpc, start,
-             grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                          absl::StrCat("user '", credentials.username, "' is ",
-                                       security::RoleName(identity->role),
-                                       " and may not change devices")));
-      return;
-    }
-    absl::StatusOr<Response> result = handle();
+    absl::StatusOr<Response> result = handle(*identity, call);
     if (!result.ok()) {
-      spdlog::info("{} by {} from {}: {}", method, credentials.username,
-                   credentials.peer, result.status().ToString());
+      spdlog::info("{} by {} from {}: {}", method, identity->user, call.peer,
+                   result.status().ToString());
       Finish(reactor, rpc, start, ToGrpcStatus(result.status()));
       return;
     }
@@ -117,29 +75,90 @@ grpc::ServerUnaryReactor* GnmiService::Serve(
   return reactor;
 }
 
+absl::Status GnmiService::AuthorizeTarget(
+    const security::Identity& identity, const CallInfo& call,
+    const char* method, const gnmi::Path& prefix,
+    const std::vector<const gnmi::Path*>& paths, security::Access access,
+    std::string* target_name) {
+  *target_name = prefix.target();
+  if (target_name->empty()) {
+    // The handler picks the only device; a failure here is its error too.
+    ASSIGN_OR_RETURN(auto device, handler_.ResolveTarget(""));
+    *target_name = device->name();
+  }
+  return access_.Authorize(identity, call, method, *target_name, prefix, paths,
+                           access);
+}
+
 grpc::ServerUnaryReactor* GnmiService::Capabilities(
     grpc::CallbackServerContext* context,
     const gnmi::CapabilityRequest* request,
     gnmi::CapabilityResponse* response) {
   return Serve<gnmi::CapabilityResponse>(
-      context, Access::kRead, "Capabilities", response,
-      [this, request] { return handler_.Capabilities(*request); });
+      context, "Capabilities", response,
+      [this, request](const security::Identity&, const CallInfo&) {
+        return handler_.Capabilities(*request);
+      });
 }
 
 grpc::ServerUnaryReactor* GnmiService::Get(grpc::CallbackServerContext* context,
                                            const gnmi::GetRequest* request,
                                            gnmi::GetResponse* response) {
   return Serve<gnmi::GetResponse>(
-      context, Access::kRead, "Get", response,
-      [this, request] { return handler_.Get(*request); });
+      context, "Get", response,
+      [this, request](const security::Identity& identity,
+                      const CallInfo& call) -> absl::StatusOr<gnmi::GetResponse> {
+        std::vector<const gnmi::Path*> paths;
+        for (const gnmi::Path& path : request->path()) paths.push_back(&path);
+        std::string target;
+        RETURN_IF_ERROR(AuthorizeTarget(identity, call, "Get",
+                                        request->prefix(), paths,
+                                        security::Access::kRead, &target));
+        return handler_.Get(*request);
+      });
 }
 
 grpc::ServerUnaryReactor* GnmiService::Set(grpc::CallbackServerContext* context,
                                            const gnmi::SetRequest* request,
                                            gnmi::SetResponse* response) {
   return Serve<gnmi::SetResponse>(
-      context, Access::kWrite, "Set", response,
-      [this, request] { return handler_.Set(*request); });
+      context, "Set", response,
+      [this, request](const security::Identity& identity,
+                      const CallInfo& call) -> absl::StatusOr<gnmi::SetResponse> {
+        std::vector<const gnmi::Path*> paths;
+        for (const gnmi::Path& path : request->delete_()) {
+          paths.push_back(&path);
+        }
+        for (const auto* updates :
+             {&request->replace(), &request->update(),
+              &request->union_replace()}) {
+          for (const gnmi::Update& update : *updates) {
+            paths.push_back(&update.path());
+          }
+        }
+        std::vector<std::string> texts;
+        for (const gnmi::Path* path : paths) {
+          texts.push_back(security::DataPathString(
+              ToDataPath(request->prefix(), *path)));
+        }
+        std::string target;
+        absl::Status allowed =
+            AuthorizeTarget(identity, call, "Set", request->prefix(), paths,
+                            security::Access::kWrite, &target);
+        if (!allowed.ok()) {
+          // Denials are audited by Authorize; an unknown target here.
+          if (allowed.code() != absl::StatusCode::kPermissionDenied) {
+            access_.Audit(call, identity.user, "Set",
+                          request->prefix().target(), std::move(texts),
+                          allowed);
+          }
+          return allowed;
+        }
+        absl::StatusOr<gnmi::SetResponse> result = handler_.Set(*request);
+        access_.Audit(call, identity.user, "Set", target, std::move(texts),
+                      result.status());
+        return result;
+      });
 }
 
 namespace {

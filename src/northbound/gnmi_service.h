@@ -8,16 +8,15 @@
 
 #include "common/work_queue.h"
 #include "github.com/openconfig/gnmi/proto/gnmi/gnmi.grpc.pb.h"
+#include "northbound/access.h"
 #include "northbound/gnmi_handler.h"
 #include "northbound/subscribe_reactor.h"
-#include "security/authenticator.h"
 
 namespace southgate::northbound {
 
 class GnmiService final : public gnmi::gNMI::CallbackService {
  public:
-  GnmiService(GnmiHandler& handler, security::Authenticator& users,
-              WorkQueue& work);
+  GnmiService(GnmiHandler& handler, AccessControl& access, WorkQueue& work);
 
   grpc::ServerUnaryReactor* Capabilities(
       grpc::CallbackServerContext* context,
@@ -38,14 +37,26 @@ class GnmiService final : public gnmi::gNMI::CallbackService {
   }
 
  private:
-  enum class Access { kRead, kWrite };
+  // `handle` runs on a worker after authentication; it authorizes what
+  // it touches (AuthorizeTarget) before touching it.
   template <typename Response>
-  grpc::ServerUnaryReactor* Serve(
-      grpc::CallbackServerContext* context, Access access, const char* method,
-      Response* response, std::function<absl::StatusOr<Response>()> handle);
+  using Handle = std::function<absl::StatusOr<Response>(
+      const security::Identity&, const CallInfo&)>;
+  template <typename Response>
+  grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context,
+                                  const char* method, Response* response,
+                                  Handle<Response> handle);
+  // Authorizes `paths` under `prefix` on the target the request addresses
+  // (the only device when the prefix names none).
+  absl::Status AuthorizeTarget(const security::Identity& identity,
+                               const CallInfo& call, const char* method,
+                               const gnmi::Path& prefix,
+                               const std::vector<const gnmi::Path*>& paths,
+                               security::Access access,
+                               std::string* target_name);
 
   GnmiHandler& handler_;
-  security::Authenticator& users_;
+  AccessControl& access_;
   WorkQueue& work_;
   SubscribeContext subscribe_;
 };

@@ -19,18 +19,22 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
         "data cross the network unencrypted; use only in a closed lab",
         options.listen);
     credentials = grpc::InsecureServerCredentials();
-  } else {
-    // gRPC's TLS stack negotiates TLS 1.2 or newer only.
-    grpc::SslServerCredentialsOptions tls(
-        options.client_ca_pem.empty()
-            ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
-            : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-    tls.pem_key_cert_pairs.push_back({options.key_pem, options.cert_pem});
-    tls.pem_root_certs = options.client_ca_pem;
-    credentials = grpc::SslServerCredentials(tls);
+  }
+  auto server = std::unique_ptr<Server>(new Server());
+  if (!options.insecure) {
+    // gRPC's TLS stack negotiates TLS 1.2 or newer only. The provider
+    // re-reads the files; established connections keep their session.
+    server->certificates_ =
+        std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+            options.key_file, options.cert_file, options.ca_file,
+            options.tls_refresh_seconds);
+    grpc::experimental::TlsServerCredentialsOptions tls(server->certificates_);
+    tls.watch_identity_key_cert_pairs();
+    if (!options.ca_file.empty()) tls.watch_root_certs();
+    tls.set_cert_request_type(options.client_cert);
+    credentials = grpc::experimental::TlsServerCredentials(tls);
   }
 
-  auto server = std::unique_ptr<Server>(new Server());
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, credentials, &server->port_);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);

@@ -8,15 +8,24 @@
 
 #include "absl/status/statusor.h"
 #include "grpcpp/grpcpp.h"
+#include "grpcpp/security/tls_certificate_provider.h"
 
 namespace southgate::northbound {
 
 struct ServerOptions {
   std::string listen = "127.0.0.1:9339";
   bool insecure = false;
-  std::string cert_pem;
-  std::string key_pem;
-  std::string client_ca_pem;  // optional: request and verify client certs
+  // TLS material as files, re-read when they change (rotation): gRPC's
+  // FileWatcherCertificateProvider checks them every `tls_refresh_seconds`
+  // and new handshakes use what it read last. Only ever point these at
+  // validated files (security::TlsWatcher publishes them).
+  std::string cert_file;
+  std::string key_file;
+  std::string ca_file;  // client CA bundle; empty = none
+  unsigned tls_refresh_seconds = 1;
+  // none / request (verify when presented) / require (and verify).
+  grpc_ssl_client_certificate_request_type client_cert =
+      GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE;
   int max_message_bytes = 64 << 20;
 };
 
@@ -33,6 +42,8 @@ class Server {
   void Shutdown(std::chrono::milliseconds grace);
 
  private:
+  std::shared_ptr<grpc::experimental::CertificateProviderInterface>
+      certificates_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 };

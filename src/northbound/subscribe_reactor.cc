@@ -9,6 +9,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/status_macros.h"
 #include "devices/self_driver.h"
 #include "ops/metrics.h"
 #include "spdlog/spdlog.h"
@@ -88,12 +89,6 @@ struct Chunk {
   size_t next = 0;
 };
 
-struct Credentials {
-  std::string username;
-  std::string password;
-  std::string peer;
-};
-
 // Everything a stream owns. Shared by the reactor (until OnDone), the work
 // queue and timers; the hub sees its Entries. Lock order: hub, upstream,
 // then `mutex_`; nothing here calls into the hub with `mutex_` held.
@@ -143,7 +138,8 @@ class Stream final : public std::enable_shared_from_this<Stream> {
   Reactor* reactor_;  // null after OnDone
   grpc::CallbackServerContext* const context_;
   const SubscribeContext& ctx_;
-  Credentials credentials_;
+  CallInfo call_;
+  security::Identity identity_;  // set before Subscribe() runs
   // For the per-RPC metrics: a Subscribe's latency is its whole life.
   const std::chrono::steady_clock::time_point started_ =
       std::chrono::steady_clock::now();
@@ -209,14 +205,7 @@ void Entry::OnError(const absl::Status& status) {
 Stream::Stream(Reactor* reactor, grpc::CallbackServerContext* context,
                const SubscribeContext& subscribe)
     : reactor_(reactor), context_(context), ctx_(subscribe) {
-  const auto& metadata = context->client_metadata();
-  if (auto it = metadata.find("username"); it != metadata.end()) {
-    credentials_.username.assign(it->second.data(), it->second.size());
-  }
-  if (auto it = metadata.find("password"); it != metadata.end()) {
-    credentials_.password.assign(it->second.data(), it->second.size());
-  }
-  credentials_.peer = context->peer();
+  call_ = ctx_.access->Capture(*context);
   ctx_.hub->StreamOpened();
 }
 
@@ -297,28 +286,17 @@ void Stream::OnReadDone(bool ok) {
 }
 
 void Stream::Setup(gnmi::SubscriptionList list) {
-  if (credentials_.username.empty()) {
-    spdlog::info("Subscribe from {}: no credentials", credentials_.peer);
-    ops::Metrics::Default().auth_failures.With({"no_credentials"}).Inc();
-    std::lock_guard lock(mutex_);
-    FinishLocked(grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                              "username and password metadata are required"));
-    return;
-  }
-  auto identity =
-      ctx_.users->Authenticate(credentials_.username, credentials_.password);
+  auto identity = ctx_.access->Authenticate(call_, "Subscribe");
   if (!identity.ok()) {
-    spdlog::warn("Subscribe from {}: authentication failed for user '{}'",
-                 credentials_.peer, credentials_.username);
-    ops::Metrics::Default().auth_failures.With({"invalid_credentials"}).Inc();
     std::lock_guard lock(mutex_);
     FinishLocked(GrpcError(identity.status()));
     return;
   }
+  identity_ = *std::move(identity);
   absl::Status status = Subscribe(list);
   if (!status.ok()) {
-    spdlog::info("Subscribe by {} from {}: {}", credentials_.username,
-                 credentials_.peer, status.ToString());
+    spdlog::info("Subscribe by {} from {}: {}", identity_.user, call_.peer,
+                 status.ToString());
     std::unique_lock lock(mutex_);
     FailLocked(status);
     lock.unlock();
@@ -372,6 +350,17 @@ absl::Status Stream::Subscribe(const gnmi::SubscriptionList& list) {
       if (!device.ok()) return device.status();
       devices.push_back(*std::move(device));
     }
+  }
+
+  // Every (device, path) is authorized before any device is joined.
+  std::vector<const gnmi::Path*> paths;
+  for (const gnmi::Subscription& subscription : list.subscription()) {
+    paths.push_back(&subscription.path());
+  }
+  for (const auto& device : devices) {
+    RETURN_IF_ERROR(ctx_.access->Authorize(identity_, call_, "Subscribe",
+                                           device->name(), list.prefix(),
+                                           paths, security::Access::kRead));
   }
 
   std::vector<Slot> slots;
@@ -678,7 +667,7 @@ void Stream::CheckSlow() {
                          ctx_.limits.stall.count(), " ms while ", live_.size(),
                          " updates wait");
   spdlog::warn("Subscribe by {} from {}: {}; ending the stream",
-               credentials_.username, credentials_.peer, message);
+               identity_.user, call_.peer, message);
   ctx_.hub->SlowClientCut();
   FinishLocked(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, message));
   // Leave the hub off this thread (it may be a driver's, inside the hub).

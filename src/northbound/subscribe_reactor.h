@@ -8,8 +8,8 @@
 #include "common/work_queue.h"
 #include "devices/device_manager.h"
 #include "github.com/openconfig/gnmi/proto/gnmi/gnmi.grpc.pb.h"
+#include "northbound/access.h"
 #include "northbound/gnmi_handler.h"
-#include "security/authenticator.h"
 #include "telemetry/hub.h"
 #include "telemetry/timer_service.h"
 
@@ -32,7 +32,7 @@ struct SubscribeLimits {
 struct SubscribeContext {
   GnmiHandler* handler = nullptr;
   devices::DeviceManager* devices = nullptr;
-  security::Authenticator* users = nullptr;
+  AccessControl* access = nullptr;
   WorkQueue* work = nullptr;
   telemetry::Hub* hub = nullptr;
   telemetry::TimerService* timers = nullptr;

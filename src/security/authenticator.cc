@@ -117,6 +117,18 @@ absl::StatusOr<Identity> Authenticator::Authenticate(
   return identity;
 }
 
+absl::StatusOr<Identity> Authenticator::IdentityOf(
+    std::string_view username) const {
+  absl::MutexLock lock(&mu_);
+  auto it = users_.find(std::string(username));
+  if (it == users_.end()) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "client certificate names '", std::string(username),
+        "', who is not a user"));
+  }
+  return Identity{it->second.name, it->second.role};
+}
+
 size_t Authenticator::user_count() const {
   absl::MutexLock lock(&mu_);
   return users_.size();

@@ -51,6 +51,10 @@ class Authenticator {
   absl::StatusOr<Identity> Authenticate(std::string_view username,
                                         std::string_view password);
 
+  // The identity of a configured user, for a name taken from a verified
+  // client certificate; UNAUTHENTICATED when no such user exists.
+  absl::StatusOr<Identity> IdentityOf(std::string_view username) const;
+
   size_t user_count() const;
   // Live reload: the new user list replaces the old one at once, and the
   // verification cache is emptied so a removed user or changed password

@@ -393,7 +393,142 @@ bool Reusable(const std::string& cert_pem, const SanList& required) {
   return true;
 }
 
+absl::Status CheckValidNow(const std::string& cert_pem,
+                           const std::string& cert_file) {
+  ASSIGN_OR_RETURN(CertificateInfo info, InspectCertificate(cert_pem));
+  absl::Time now = absl::Now();
+  if (info.not_before > now) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "TLS certificate ", cert_file, " is not valid yet (not before ",
+        absl::FormatTime(info.not_before, absl::UTCTimeZone()), ")"));
+  }
+  if (info.not_after <= now) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "TLS certificate ", cert_file, " has expired (not after ",
+        absl::FormatTime(info.not_after, absl::UTCTimeZone()), ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckCaBundle(const std::string& pem, const std::string& file) {
+  BioPtr bio = MemBio(pem);
+  int count = 0;
+  while (X509Ptr cert{
+      PEM_read_bio_X509(bio.get(), nullptr, NoPassword, nullptr)}) {
+    ++count;
+  }
+  ERR_clear_error();
+  if (count == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("TLS CA bundle ", file, ": no PEM certificate found"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+absl::Status ValidateServerMaterial(const TlsMaterial& material) {
+  RETURN_IF_ERROR(CheckPair(material.cert_pem, material.key_pem,
+                            material.cert_file, material.key_file));
+  RETURN_IF_ERROR(CheckValidNow(material.cert_pem, material.cert_file));
+  if (!material.ca_pem.empty() || !material.ca_file.empty()) {
+    RETURN_IF_ERROR(CheckCaBundle(material.ca_pem, material.ca_file));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ReadTextFile(const std::string& path,
+                                         const char* what) {
+  return ReadFile(path, what);
+}
+
+absl::Status WriteFileAtomically(const std::string& path,
+                                 std::string_view content, unsigned mode) {
+  return WriteFileAtomic(fs::path(path), content, static_cast<mode_t>(mode));
+}
+
+absl::StatusOr<IssuedCertificate> IssueCertificate(
+    const CertificateRequest& request, const IssuedCertificate* issuer) {
+  PkeyPtr key(EVP_EC_gen("P-256"));
+  if (!key) {
+    return absl::InternalError(
+        absl::StrCat("EC key generation failed: ", OpenSslErrors()));
+  }
+  X509Ptr issuer_cert;
+  PkeyPtr issuer_key;
+  if (issuer != nullptr) {
+    ASSIGN_OR_RETURN(issuer_cert, ParseCertificate(issuer->cert_pem));
+    ASSIGN_OR_RETURN(issuer_key, ParsePrivateKey(issuer->key_pem));
+  }
+  X509Ptr cert(X509_new());
+  if (!cert) return absl::InternalError("X509_new failed");
+  X509_set_version(cert.get(), 2);
+  ASSIGN_OR_RETURN(std::string serial_bytes, RandomBytes(16));
+  serial_bytes[0] &= 0x7F;
+  BignumPtr serial(
+      BN_bin2bn(reinterpret_cast<const unsigned char*>(serial_bytes.data()),
+                static_cast<int>(serial_bytes.size()), nullptr));
+  if (!serial ||
+      !BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(cert.get()))) {
+    return absl::InternalError("cannot set certificate serial");
+  }
+  if (!ASN1_TIME_set(X509_getm_notBefore(cert.get()),
+                     absl::ToTimeT(request.not_before)) ||
+      !ASN1_TIME_set(X509_getm_notAfter(cert.get()),
+                     absl::ToTimeT(request.not_after))) {
+    return absl::InternalError("cannot set certificate validity");
+  }
+  X509_set_pubkey(cert.get(), key.get());
+  X509_NAME* name = X509_get_subject_name(cert.get());
+  X509_NAME_add_entry_by_txt(
+      name, "CN", MBSTRING_UTF8,
+      reinterpret_cast<const unsigned char*>(request.common_name.c_str()), -1,
+      -1, 0);
+  X509_set_issuer_name(cert.get(), issuer_cert
+                                       ? X509_get_subject_name(issuer_cert.get())
+                                       : name);
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, issuer_cert ? issuer_cert.get() : cert.get(),
+                 cert.get(), nullptr, nullptr, 0);
+  std::vector<std::string> entries;
+  for (const auto& dns : request.dns_names) entries.push_back("DNS:" + dns);
+  for (const auto& ip : request.ip_addresses) entries.push_back("IP:" + ip);
+  for (const auto& email : request.emails) entries.push_back("email:" + email);
+  if (!entries.empty()) {
+    RETURN_IF_ERROR(AddExtension(cert.get(), &ctx, NID_subject_alt_name,
+                                 absl::StrJoin(entries, ",")));
+  }
+  RETURN_IF_ERROR(AddExtension(
+      cert.get(), &ctx, NID_basic_constraints,
+      request.is_ca ? "critical,CA:TRUE" : "critical,CA:FALSE"));
+  RETURN_IF_ERROR(AddExtension(cert.get(), &ctx, NID_key_usage,
+                               request.is_ca ? "critical,keyCertSign,cRLSign"
+                                             : "critical,digitalSignature"));
+  if (!request.is_ca) {
+    RETURN_IF_ERROR(AddExtension(cert.get(), &ctx, NID_ext_key_usage,
+                                 "serverAuth,clientAuth"));
+  }
+  RETURN_IF_ERROR(
+      AddExtension(cert.get(), &ctx, NID_subject_key_identifier, "hash"));
+  if (X509_sign(cert.get(), issuer_key ? issuer_key.get() : key.get(),
+                EVP_sha256()) == 0) {
+    return absl::InternalError(
+        absl::StrCat("certificate signing failed: ", OpenSslErrors()));
+  }
+  IssuedCertificate issued;
+  BioPtr cert_bio(BIO_new(BIO_s_mem()));
+  BioPtr key_bio(BIO_new(BIO_s_mem()));
+  if (PEM_write_bio_X509(cert_bio.get(), cert.get()) != 1 ||
+      PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0,
+                               nullptr, nullptr) != 1) {
+    return absl::InternalError(
+        absl::StrCat("PEM encoding failed: ", OpenSslErrors()));
+  }
+  issued.cert_pem = BioToString(cert_bio.get());
+  issued.key_pem = BioToString(key_bio.get());
+  return issued;
+}
 
 absl::StatusOr<std::string> RandomBytes(size_t count) {
   std::string out(count, '\0');
@@ -482,6 +617,7 @@ absl::StatusOr<TlsMaterial> LoadOrCreateServerCertificate(
   TlsMaterial material;
   if (!ca_file.empty()) {
     ASSIGN_OR_RETURN(material.ca_pem, LoadCaBundle(ca_file));
+    material.ca_file = ca_file;
   }
 
   if (!cert_file.empty() || !key_file.empty()) {
@@ -494,8 +630,10 @@ absl::StatusOr<TlsMaterial> LoadOrCreateServerCertificate(
     }
     ASSIGN_OR_RETURN(material.cert_pem, ReadFile(cert_file, "TLS certificate"));
     ASSIGN_OR_RETURN(material.key_pem, ReadFile(key_file, "TLS private key"));
-    RETURN_IF_ERROR(
-        CheckPair(material.cert_pem, material.key_pem, cert_file, key_file));
+    material.cert_file = cert_file;
+    material.key_file = key_file;
+    material.ca_file = ca_file;
+    RETURN_IF_ERROR(ValidateServerMaterial(material));
     material.sha256_fingerprint = CertificateFingerprint(material.cert_pem);
     material.cert_file = cert_file;
     material.key_file = key_file;

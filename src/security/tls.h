@@ -22,6 +22,7 @@ struct TlsMaterial {
   bool self_signed_generated = false;  // created by this call
   std::string cert_file;  // where the certificate was read or written
   std::string key_file;
+  std::string ca_file;  // where the CA bundle was read; empty when none
 };
 
 // File names used inside state_dir for the generated certificate.
@@ -63,6 +64,38 @@ struct CertificateInfo {
 
 // Parses the first certificate in `cert_pem`.
 absl::StatusOr<CertificateInfo> InspectCertificate(std::string_view cert_pem);
+
+// Checks server material before it is used (at start and on rotation):
+// the certificate and key parse and match, the certificate is valid now
+// (not expired, not yet valid), and the CA bundle, when given, holds at
+// least one certificate. Errors name the file at fault.
+absl::Status ValidateServerMaterial(const TlsMaterial& material);
+
+// Reads a whole file; errors name `what` and the path.
+absl::StatusOr<std::string> ReadTextFile(const std::string& path,
+                                         const char* what);
+// Writes `content` to `path` through a temporary file and a rename, so a
+// reader sees the old or the new content, never half of it.
+absl::Status WriteFileAtomically(const std::string& path,
+                                 std::string_view content, unsigned mode);
+
+// Issuing certificates, for tests and lab set-ups: an EC P-256 key and a
+// certificate signed by `issuer` (self-signed when null).
+struct CertificateRequest {
+  std::string common_name;
+  std::vector<std::string> dns_names;
+  std::vector<std::string> ip_addresses;
+  std::vector<std::string> emails;
+  absl::Time not_before;
+  absl::Time not_after;
+  bool is_ca = false;
+};
+struct IssuedCertificate {
+  std::string cert_pem;
+  std::string key_pem;
+};
+absl::StatusOr<IssuedCertificate> IssueCertificate(
+    const CertificateRequest& request, const IssuedCertificate* issuer);
 
 // `count` cryptographically secure random bytes (RAND_bytes).
 absl::StatusOr<std::string> RandomBytes(size_t count);

@@ -34,6 +34,9 @@ inline std::optional<Role> ParseRole(std::string_view text) {
   return std::nullopt;
 }
 
+// Where a verified client certificate names its user (if at all).
+enum class CertIdentity { kNone, kCommonName, kSubjectAltName };
+
 // One configured account. password_hash is a PHC-encoded argon2id (or
 // argon2i) hash as produced by HashPassword().
 struct UserEntry {
