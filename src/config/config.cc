@@ -209,8 +209,7 @@ class Parser {
   absl::Status ParseCredentials(const YAML::Node& node, const std::string& path,
                                 DeviceSettings& device) const;
   absl::Status ParseThrottle(const YAML::Node& node, Config& config) const;
-  absl::Status ParseAuthorization(const YAML::Node& node,
-                                  Config& config) const;
+  absl::Status ParseAuthorization(const YAML::Node& node, Config& config) const;
   absl::Status ParseTop(const YAML::Node& root, Config& config) const;
 
   const std::string& base_dir() const { return base_dir_; }
@@ -357,10 +356,10 @@ absl::Status Parser::ParseServer(const YAML::Node& node, Config& config) const {
     config.shutdown_grace = std::chrono::milliseconds(ms);
   }
   if (const Entry* e = Find(server, "tls")) {
-    ASSIGN_OR_RETURN(auto tls, Mapping(e->value, "server.tls",
-                                       {"cert", "key", "ca", "client_cert",
-                                        "client_identity",
-                                        "reload_interval_ms"}));
+    ASSIGN_OR_RETURN(auto tls,
+                     Mapping(e->value, "server.tls",
+                             {"cert", "key", "ca", "client_cert",
+                              "client_identity", "reload_interval_ms"}));
     if (const Entry* f = Find(tls, "cert")) {
       ASSIGN_OR_RETURN(std::string v, String(f->value, "server.tls.cert"));
       config.tls.cert_file = Resolve(v);
@@ -678,8 +677,8 @@ absl::Status Parser::ParseThrottle(const YAML::Node& node,
                    Mapping(e->value, "auth.throttle",
                            {"max_failures", "window_ms", "lockout_ms"}));
   if (const Entry* f = Find(throttle, "max_failures")) {
-    ASSIGN_OR_RETURN(int64_t n, Integer(f->value, "auth.throttle.max_failures",
-                                        1, 1000000));
+    ASSIGN_OR_RETURN(
+        int64_t n, Integer(f->value, "auth.throttle.max_failures", 1, 1000000));
     config.throttle.max_failures = static_cast<int>(n);
   }
   if (const Entry* f = Find(throttle, "window_ms")) {
@@ -720,10 +719,9 @@ absl::Status Parser::ParseAuthorization(const YAML::Node& node,
     const YAML::Node item = rules->value[i];
     std::string field = "authorization.rules[" + std::to_string(i) + "]";
     if (!item.IsMap()) return Error(item, field, "expected a mapping");
-    ASSIGN_OR_RETURN(auto fields,
-                     Mapping(item, field,
-                             {"name", "effect", "users", "roles", "targets",
-                              "paths", "access"}));
+    ASSIGN_OR_RETURN(auto fields, Mapping(item, field,
+                                          {"name", "effect", "users", "roles",
+                                           "targets", "paths", "access"}));
     security::AccessRule rule;
     const Entry* name = Find(fields, "name");
     if (name == nullptr) {
@@ -795,11 +793,10 @@ absl::Status Parser::ParseAuthorization(const YAML::Node& node,
 }
 
 absl::Status Parser::ParseTop(const YAML::Node& root, Config& config) const {
-  ASSIGN_OR_RETURN(
-      auto top, Mapping(root, "",
-                        {"server", "state_dir", "log", "yang", "plugins",
-                         "users", "devices", "ops", "auth", "authorization",
-                         "audit"}));
+  ASSIGN_OR_RETURN(auto top, Mapping(root, "",
+                                     {"server", "state_dir", "log", "yang",
+                                      "plugins", "users", "devices", "ops",
+                                      "auth", "authorization", "audit"}));
   if (const Entry* e = Find(top, "auth")) {
     RETURN_IF_ERROR(ParseThrottle(e->value, config));
   }

@@ -168,8 +168,8 @@ int UserAdd(const UserCommand& command) {
     std::cerr << "southgated: --role must be read-only, read-write or admin\n";
     return 2;
   }
-  if (command.name.empty() || command.name.find_first_of(" \t/") !=
-                                  std::string::npos) {
+  if (command.name.empty() ||
+      command.name.find_first_of(" \t/") != std::string::npos) {
     std::cerr << "southgated: user names must be non-empty, without spaces "
                  "or '/'\n";
     return 2;
@@ -326,7 +326,7 @@ struct SecurityState {
   security::Authenticator* users = nullptr;
   security::LoginThrottle* throttle = nullptr;
   security::Authorizer* authorizer = nullptr;
-  security::AuditLog* audit = nullptr;        // may be null
+  security::AuditLog* audit = nullptr;          // may be null
   security::TlsWatcher* tls_watcher = nullptr;  // null when plaintext
 };
 
@@ -340,8 +340,8 @@ security::LoginThrottle::Options ThrottleOptions(
 }
 
 absl::Status Reload(const std::string& path, const Overrides& overrides,
-                    devices::DeviceManager& devices,
-                    const SecurityState& live, config::Config& running) {
+                    devices::DeviceManager& devices, const SecurityState& live,
+                    config::Config& running) {
   security::Authenticator& users = *live.users;
   absl::StatusOr<config::Config> loaded = config::LoadConfig(path);
   if (!loaded.ok()) return loaded.status();
@@ -419,7 +419,7 @@ absl::Status Reload(const std::string& path, const Overrides& overrides,
   users.ReplaceUsers(next.users);
   live.throttle->SetOptions(ThrottleOptions(next.throttle));
   live.authorizer->Replace(next.authorization.rules,
-                               next.authorization.default_allow);
+                           next.authorization.default_allow);
   spdlog::set_level(spdlog::level::from_str(next.log.level));
   spdlog::info(
       "reloaded {}: devices added [{}], changed [{}], removed [{}]; {} "
@@ -557,8 +557,9 @@ int main(int argc, char** argv) {
       "add a user; the password is read without echo (or from stdin when "
       "it is not a terminal)");
   user_add->add_option("name", user_command.name, "user name")->required();
-  user_add->add_option("--role", user_command.role,
-                       "read-only, read-write or admin")
+  user_add
+      ->add_option("--role", user_command.role,
+                   "read-only, read-write or admin")
       ->capture_default_str();
   user_add->add_flag("--replace", user_command.replace,
                      "change the user if it exists");
@@ -777,11 +778,11 @@ int main(int argc, char** argv) {
         return std::vector<ops::Sample>{
             {{}, static_cast<double>(throttle.ActiveLockouts())}};
       });
-  northbound::AccessControl access(
-      users, throttle, authorizer,
-      config.insecure ? security::CertIdentity::kNone
-                      : config.tls.client_identity,
-      audit.get());
+  northbound::AccessControl access(users, throttle, authorizer,
+                                   config.insecure
+                                       ? security::CertIdentity::kNone
+                                       : config.tls.client_identity,
+                                   audit.get());
   SecurityState security_state{&users, &throttle, &authorizer, audit.get(),
                                tls_watcher.get()};
 

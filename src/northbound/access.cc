@@ -29,9 +29,8 @@ ops::Family<ops::Counter>& ThrottledRequests() {
 }
 
 std::string Seconds(absl::Duration duration) {
-  return absl::StrCat(std::max<int64_t>(1, absl::ToInt64Seconds(
-                                               absl::Ceil(duration,
-                                                          absl::Seconds(1)))),
+  return absl::StrCat(std::max<int64_t>(1, absl::ToInt64Seconds(absl::Ceil(
+                                               duration, absl::Seconds(1)))),
                       " s");
 }
 
@@ -80,10 +79,9 @@ CallInfo AccessControl::Capture(
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   // Only a certificate the TLS layer verified against the CA bundle counts.
   if (!auth || !auth->IsPeerAuthenticated()) return call;
-  const char* property =
-      cert_identity_ == security::CertIdentity::kCommonName
-          ? GRPC_X509_CN_PROPERTY_NAME
-          : GRPC_X509_SAN_PROPERTY_NAME;
+  const char* property = cert_identity_ == security::CertIdentity::kCommonName
+                             ? GRPC_X509_CN_PROPERTY_NAME
+                             : GRPC_X509_SAN_PROPERTY_NAME;
   for (const grpc::string_ref& value : auth->FindPropertyValues(property)) {
     call.certificate_names.emplace_back(value.data(), value.size());
   }
@@ -120,21 +118,20 @@ absl::StatusOr<security::Identity> AccessControl::Authenticate(
       spdlog::warn("{} from {}: user '{}' refused: {} locked out for {} more",
                    std::string(method), call.peer, call.username, scope,
                    Seconds(lockout->retry_after));
-      return Refuse(
-          call, method, "throttled",
-          absl::ResourceExhaustedError(absl::StrCat(
-              "too many failed logins ",
-              lockout->scope == security::LoginThrottle::Scope::kPeer
-                  ? absl::StrCat("from ", call.peer_address)
-                  : absl::StrCat("for user '", call.username, "'"),
-              "; retry in ", Seconds(lockout->retry_after))));
+      return Refuse(call, method, "throttled",
+                    absl::ResourceExhaustedError(absl::StrCat(
+                        "too many failed logins ",
+                        lockout->scope == security::LoginThrottle::Scope::kPeer
+                            ? absl::StrCat("from ", call.peer_address)
+                            : absl::StrCat("for user '", call.username, "'"),
+                        "; retry in ", Seconds(lockout->retry_after))));
     }
     auto identity = users_.Authenticate(call.username, call.password);
     if (!identity.ok()) {
       spdlog::warn("{} from {}: authentication failed for user '{}'",
                    std::string(method), call.peer, call.username);
-      for (auto scope : throttle_.RecordFailure(call.peer_address,
-                                                call.username)) {
+      for (auto scope :
+           throttle_.RecordFailure(call.peer_address, call.username)) {
         LockoutsStarted().With({security::ScopeName(scope)}).Inc();
         spdlog::warn("too many failed logins: {} {} locked out",
                      security::ScopeName(scope),

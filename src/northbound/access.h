@@ -74,7 +74,6 @@ class AccessControl {
 };
 
 // prefix + path as a DataPath (module prefixes stripped).
-security::DataPath ToDataPath(const gnmi::Path& prefix,
-                              const gnmi::Path& path);
+security::DataPath ToDataPath(const gnmi::Path& prefix, const gnmi::Path& path);
 
 }  // namespace southgate::northbound

@@ -48,24 +48,24 @@ grpc::ServerUnaryReactor* GnmiService::Serve(
   const auto start = std::chrono::steady_clock::now();
   ops::RpcRecorder* rpc = &RecorderFor(method);
   CallInfo call = access_.Capture(*context);
-  bool posted = work_.Post([this, reactor, response, method, start, rpc,
-                            call = std::move(call),
-                            handle = std::move(handle)] {
-    auto identity = access_.Authenticate(call, method);
-    if (!identity.ok()) {
-      Finish(reactor, rpc, start, ToGrpcStatus(identity.status()));
-      return;
-    }
-    absl::StatusOr<Response> result = handle(*identity, call);
-    if (!result.ok()) {
-      spdlog::info("{} by {} from {}: {}", method, identity->user, call.peer,
-                   result.status().ToString());
-      Finish(reactor, rpc, start, ToGrpcStatus(result.status()));
-      return;
-    }
-    *response = std::move(result).value();
-    Finish(reactor, rpc, start, grpc::Status::OK);
-  });
+  bool posted =
+      work_.Post([this, reactor, response, method, start, rpc,
+                  call = std::move(call), handle = std::move(handle)] {
+        auto identity = access_.Authenticate(call, method);
+        if (!identity.ok()) {
+          Finish(reactor, rpc, start, ToGrpcStatus(identity.status()));
+          return;
+        }
+        absl::StatusOr<Response> result = handle(*identity, call);
+        if (!result.ok()) {
+          spdlog::info("{} by {} from {}: {}", method, identity->user,
+                       call.peer, result.status().ToString());
+          Finish(reactor, rpc, start, ToGrpcStatus(result.status()));
+          return;
+        }
+        *response = std::move(result).value();
+        Finish(reactor, rpc, start, grpc::Status::OK);
+      });
   if (!posted) {
     ops::Metrics::Default().rate_limited.With({method}).Inc();
     Finish(reactor, rpc, start,
@@ -106,8 +106,8 @@ grpc::ServerUnaryReactor* GnmiService::Get(grpc::CallbackServerContext* context,
                                            gnmi::GetResponse* response) {
   return Serve<gnmi::GetResponse>(
       context, "Get", response,
-      [this, request](const security::Identity& identity,
-                      const CallInfo& call) -> absl::StatusOr<gnmi::GetResponse> {
+      [this, request](const security::Identity& identity, const CallInfo& call)
+          -> absl::StatusOr<gnmi::GetResponse> {
         std::vector<const gnmi::Path*> paths;
         for (const gnmi::Path& path : request->path()) paths.push_back(&path);
         std::string target;
@@ -123,23 +123,22 @@ grpc::ServerUnaryReactor* GnmiService::Set(grpc::CallbackServerContext* context,
                                            gnmi::SetResponse* response) {
   return Serve<gnmi::SetResponse>(
       context, "Set", response,
-      [this, request](const security::Identity& identity,
-                      const CallInfo& call) -> absl::StatusOr<gnmi::SetResponse> {
+      [this, request](const security::Identity& identity, const CallInfo& call)
+          -> absl::StatusOr<gnmi::SetResponse> {
         std::vector<const gnmi::Path*> paths;
         for (const gnmi::Path& path : request->delete_()) {
           paths.push_back(&path);
         }
-        for (const auto* updates :
-             {&request->replace(), &request->update(),
-              &request->union_replace()}) {
+        for (const auto* updates : {&request->replace(), &request->update(),
+                                    &request->union_replace()}) {
           for (const gnmi::Update& update : *updates) {
             paths.push_back(&update.path());
           }
         }
         std::vector<std::string> texts;
         for (const gnmi::Path* path : paths) {
-          texts.push_back(security::DataPathString(
-              ToDataPath(request->prefix(), *path)));
+          texts.push_back(
+              security::DataPathString(ToDataPath(request->prefix(), *path)));
         }
         std::string target;
         absl::Status allowed =

@@ -359,8 +359,8 @@ absl::Status Stream::Subscribe(const gnmi::SubscriptionList& list) {
   }
   for (const auto& device : devices) {
     RETURN_IF_ERROR(ctx_.access->Authorize(identity_, call_, "Subscribe",
-                                           device->name(), list.prefix(),
-                                           paths, security::Access::kRead));
+                                           device->name(), list.prefix(), paths,
+                                           security::Access::kRead));
   }
 
   std::vector<Slot> slots;
@@ -666,8 +666,8 @@ void Stream::CheckSlow() {
           : absl::StrCat("client too slow: no message accepted for ",
                          ctx_.limits.stall.count(), " ms while ", live_.size(),
                          " updates wait");
-  spdlog::warn("Subscribe by {} from {}: {}; ending the stream",
-               identity_.user, call_.peer, message);
+  spdlog::warn("Subscribe by {} from {}: {}; ending the stream", identity_.user,
+               call_.peer, message);
   ctx_.hub->SlowClientCut();
   FinishLocked(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, message));
   // Leave the hub off this thread (it may be a driver's, inside the hub).

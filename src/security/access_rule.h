@@ -30,11 +30,11 @@ inline const char* AccessName(Access access) {
 
 struct AccessRule {
   std::string name;
-  bool allow = false;               // effect: allow or deny
-  std::vector<std::string> users;   // empty: any user
-  std::vector<Role> roles;          // empty: any role
-  std::vector<std::string> targets; // empty or "*": any target
-  std::vector<DataPath> paths;      // empty: the whole tree
+  bool allow = false;                   // effect: allow or deny
+  std::vector<std::string> users;       // empty: any user
+  std::vector<Role> roles;              // empty: any role
+  std::vector<std::string> targets;     // empty or "*": any target
+  std::vector<DataPath> paths;          // empty: the whole tree
   std::vector<std::string> path_texts;  // as written, for messages
   bool read = true;
   bool write = true;

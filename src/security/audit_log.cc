@@ -16,8 +16,8 @@ namespace southgate::security {
 namespace {
 
 absl::StatusOr<int> OpenAppend(const std::string& path) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-                  0600);
+  int fd =
+      ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
     return absl::PermissionDeniedError(absl::StrCat(
         "cannot open audit log ", path, ": ", std::strerror(errno)));

@@ -16,13 +16,13 @@
 namespace southgate::security {
 
 struct AuditRecord {
-  std::string user;       // empty when authentication failed before a name
-  std::string peer;       // gRPC peer, e.g. "ipv4:127.0.0.1:5555"
+  std::string user;  // empty when authentication failed before a name
+  std::string peer;  // gRPC peer, e.g. "ipv4:127.0.0.1:5555"
   std::string target;
   std::string operation;  // "Set", "Get", "Subscribe", "Capabilities"
   std::vector<std::string> paths;
-  std::string result;     // "OK" or the gRPC code name
-  std::string message;    // the error message, empty on success
+  std::string result;   // "OK" or the gRPC code name
+  std::string message;  // the error message, empty on success
 };
 
 // The record as one JSON line (without the newline).

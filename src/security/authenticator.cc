@@ -122,9 +122,9 @@ absl::StatusOr<Identity> Authenticator::IdentityOf(
   absl::MutexLock lock(&mu_);
   auto it = users_.find(std::string(username));
   if (it == users_.end()) {
-    return absl::UnauthenticatedError(absl::StrCat(
-        "client certificate names '", std::string(username),
-        "', who is not a user"));
+    return absl::UnauthenticatedError(absl::StrCat("client certificate names '",
+                                                   std::string(username),
+                                                   "', who is not a user"));
   }
   return Identity{it->second.name, it->second.role};
 }

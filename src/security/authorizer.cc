@@ -15,14 +15,12 @@ bool IsWildcard(const PathElem& elem, const std::string& key) {
 
 // Whether the rule names this user (by name or role).
 bool NamesSubject(const AccessRule& rule, const Identity& identity) {
-  if (!rule.users.empty() &&
-      std::find(rule.users.begin(), rule.users.end(), identity.user) ==
-          rule.users.end()) {
+  if (!rule.users.empty() && std::find(rule.users.begin(), rule.users.end(),
+                                       identity.user) == rule.users.end()) {
     return false;
   }
-  if (!rule.roles.empty() &&
-      std::find(rule.roles.begin(), rule.roles.end(), identity.role) ==
-          rule.roles.end()) {
+  if (!rule.roles.empty() && std::find(rule.roles.begin(), rule.roles.end(),
+                                       identity.role) == rule.roles.end()) {
     return false;
   }
   return true;
@@ -37,12 +35,10 @@ bool NamesTarget(const AccessRule& rule, std::string_view target) {
 }
 
 std::string Denied(const Identity& identity, std::string_view target,
-                   const DataPath& path, Access access,
-                   const std::string& by) {
-  return absl::StrCat("user '", identity.user, "' may not ",
-                      AccessName(access), " ", DataPathString(path),
-                      " on target '", std::string(target), "' (denied by ", by,
-                      ")");
+                   const DataPath& path, Access access, const std::string& by) {
+  return absl::StrCat("user '", identity.user, "' may not ", AccessName(access),
+                      " ", DataPathString(path), " on target '",
+                      std::string(target), "' (denied by ", by, ")");
 }
 
 }  // namespace
@@ -133,12 +129,13 @@ absl::Status Authorizer::Check(const Identity& identity,
     }
     if (!applies) continue;
     if (rule.allow) return absl::OkStatus();
-    return absl::PermissionDeniedError(Denied(
-        identity, target, path, access, absl::StrCat("rule '", rule.name, "'")));
+    return absl::PermissionDeniedError(
+        Denied(identity, target, path, access,
+               absl::StrCat("rule '", rule.name, "'")));
   }
   if (policy->default_allow) return absl::OkStatus();
-  return absl::PermissionDeniedError(Denied(
-      identity, target, path, access, "the default policy (deny)"));
+  return absl::PermissionDeniedError(
+      Denied(identity, target, path, access, "the default policy (deny)"));
 }
 
 }  // namespace southgate::security

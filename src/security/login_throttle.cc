@@ -29,8 +29,7 @@ std::string PeerAddress(std::string_view peer) {
   return std::string(peer);  // unix sockets and the like: as given
 }
 
-LoginThrottle::LoginThrottle(Options options,
-                             std::function<absl::Time()> clock)
+LoginThrottle::LoginThrottle(Options options, std::function<absl::Time()> clock)
     : clock_(std::move(clock)), options_(options) {}
 
 void LoginThrottle::SetOptions(Options options) {

@@ -484,13 +484,13 @@ absl::StatusOr<IssuedCertificate> IssueCertificate(
       name, "CN", MBSTRING_UTF8,
       reinterpret_cast<const unsigned char*>(request.common_name.c_str()), -1,
       -1, 0);
-  X509_set_issuer_name(cert.get(), issuer_cert
-                                       ? X509_get_subject_name(issuer_cert.get())
-                                       : name);
+  X509_set_issuer_name(
+      cert.get(),
+      issuer_cert ? X509_get_subject_name(issuer_cert.get()) : name);
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
-  X509V3_set_ctx(&ctx, issuer_cert ? issuer_cert.get() : cert.get(),
-                 cert.get(), nullptr, nullptr, 0);
+  X509V3_set_ctx(&ctx, issuer_cert ? issuer_cert.get() : cert.get(), cert.get(),
+                 nullptr, nullptr, 0);
   std::vector<std::string> entries;
   for (const auto& dns : request.dns_names) entries.push_back("DNS:" + dns);
   for (const auto& ip : request.ip_addresses) entries.push_back("IP:" + ip);
@@ -499,9 +499,9 @@ absl::StatusOr<IssuedCertificate> IssueCertificate(
     RETURN_IF_ERROR(AddExtension(cert.get(), &ctx, NID_subject_alt_name,
                                  absl::StrJoin(entries, ",")));
   }
-  RETURN_IF_ERROR(AddExtension(
-      cert.get(), &ctx, NID_basic_constraints,
-      request.is_ca ? "critical,CA:TRUE" : "critical,CA:FALSE"));
+  RETURN_IF_ERROR(
+      AddExtension(cert.get(), &ctx, NID_basic_constraints,
+                   request.is_ca ? "critical,CA:TRUE" : "critical,CA:FALSE"));
   RETURN_IF_ERROR(AddExtension(cert.get(), &ctx, NID_key_usage,
                                request.is_ca ? "critical,keyCertSign,cRLSign"
                                              : "critical,digitalSignature"));

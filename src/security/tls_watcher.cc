@@ -34,8 +34,9 @@ absl::StatusOr<std::unique_ptr<TlsWatcher>> TlsWatcher::Start(
   }
   std::filesystem::permissions(active_dir, std::filesystem::perms::owner_all,
                                std::filesystem::perm_options::replace, ec);
-  std::unique_ptr<TlsWatcher> watcher(new TlsWatcher(
-      std::move(sources), std::move(active_dir), interval, std::move(observer)));
+  std::unique_ptr<TlsWatcher> watcher(
+      new TlsWatcher(std::move(sources), std::move(active_dir), interval,
+                     std::move(observer)));
   RETURN_IF_ERROR(watcher->CheckNow());
   if (watcher->fingerprint().empty()) {
     return absl::InternalError("TLS material was not published");
@@ -43,9 +44,9 @@ absl::StatusOr<std::unique_ptr<TlsWatcher>> TlsWatcher::Start(
   TlsWatcher* self = watcher.get();
   watcher->thread_ = std::thread([self] {
     std::unique_lock lock(self->stop_mutex_);
-    while (!self->stop_cv_.wait_for(
-        lock, absl::ToChronoMilliseconds(self->interval_),
-        [self] { return self->stop_; })) {
+    while (!self->stop_cv_.wait_for(lock,
+                                    absl::ToChronoMilliseconds(self->interval_),
+                                    [self] { return self->stop_; })) {
       lock.unlock();
       (void)self->CheckNow();  // errors are logged inside
       lock.lock();
@@ -112,9 +113,9 @@ absl::Status TlsWatcher::CheckNow() {
     material.cert_pem = *std::move(cert);
     material.key_pem = *std::move(key);
     material.ca_pem = *std::move(ca);
-    seen = Sha256(absl::StrCat(material.cert_pem.size(), ":",
-                               material.cert_pem, material.key_pem.size(), ":",
-                               material.key_pem, material.ca_pem));
+    seen = Sha256(absl::StrCat(material.cert_pem.size(), ":", material.cert_pem,
+                               material.key_pem.size(), ":", material.key_pem,
+                               material.ca_pem));
   } else {
     seen = absl::StrCat("error:", status.ToString());
   }
@@ -143,9 +144,9 @@ absl::Status TlsWatcher::CheckNow() {
         "TLS: certificate files changed; new connections use certificate "
         "{} SHA-256 {}{}",
         sources_.cert_file, fingerprint,
-        sources_.ca_file.empty() ? ""
-                                 : absl::StrCat(" and CA bundle ",
-                                                sources_.ca_file));
+        sources_.ca_file.empty()
+            ? ""
+            : absl::StrCat(" and CA bundle ", sources_.ca_file));
     if (observer_) observer_(true);
   }
   return absl::OkStatus();

@@ -33,9 +33,9 @@ absl::StatusOr<std::vector<UserEntry>> ReadUsersFile(const std::string& path) {
       const YAML::Node item = list[i];
       UserEntry user;
       if (!item.IsMap() || !item["name"] || !item["role"]) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            path, ":", item.Mark().line + 1, ": users[", i,
-            "] needs a name and a role"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(path, ":", item.Mark().line + 1, ": users[", i,
+                         "] needs a name and a role"));
       }
       user.name = item["name"].as<std::string>();
       auto role = ParseRole(item["role"].as<std::string>());
@@ -66,8 +66,8 @@ absl::Status WriteUsersFile(const std::string& path,
     out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << user.name
         << YAML::Key << "role" << YAML::Value << RoleName(user.role);
     if (!user.password_hash.empty()) {
-      out << YAML::Key << "password_hash" << YAML::Value
-          << YAML::DoubleQuoted << user.password_hash;
+      out << YAML::Key << "password_hash" << YAML::Value << YAML::DoubleQuoted
+          << user.password_hash;
     }
     out << YAML::EndMap;
   }
