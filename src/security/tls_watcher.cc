@@ -121,6 +121,8 @@ absl::Status TlsWatcher::CheckNow() {
   }
   if (seen == seen_) return absl::OkStatus();  // nothing new
   seen_ = seen;
+  // Back to what is in use (after a rejected change was undone).
+  if (seen == published_) return absl::OkStatus();
   const bool first = fingerprint().empty();
   if (status.ok()) status = ValidateServerMaterial(material);
   if (status.ok()) status = Publish(material);
@@ -134,6 +136,7 @@ absl::Status TlsWatcher::CheckNow() {
     }
     return status;
   }
+  published_ = seen;
   std::string fingerprint = CertificateFingerprint(material.cert_pem);
   {
     std::lock_guard lock(mutex_);

@@ -61,6 +61,7 @@ class TlsWatcher {
 
   std::mutex check_mutex_;  // one check at a time
   std::string seen_;        // digest of the contents last examined
+  std::string published_;   // digest of the contents in use
   mutable std::mutex mutex_;
   std::string fingerprint_;
 

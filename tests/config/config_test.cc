@@ -444,3 +444,98 @@ TEST(OpsConfigTest, ListenParsedAndValidated) {
 
 }  // namespace
 }  // namespace southgate::config
+
+TEST_F(ConfigTest, SecuritySections) {
+  Write("etc/ca.pem", "x");
+  auto config = Load(
+      "server:\n  tls:\n    cert: c.pem\n    key: k.pem\n    ca: ca.pem\n"
+      "    client_cert: request\n    client_identity: san\n"
+      "    reload_interval_ms: 250\n"
+      "auth:\n  throttle:\n    max_failures: 3\n    window_ms: 1000\n"
+      "    lockout_ms: 2000\n"
+      "authorization:\n  default: deny\n  rules:\n"
+      "    - name: ops-interfaces\n      effect: allow\n"
+      "      roles: [read-write]\n      users: [alice]\n"
+      "      targets: [r1, \"*\"]\n"
+      "      paths: [\"/openconfig-interfaces:interfaces/"
+      "interface[name=eth0]/config\"]\n      access: write\n"
+      "audit:\n  file: audit/audit.log\n"
+      "users:\n  - name: certonly\n    role: read-only\n");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->tls.client_cert, ClientCertPolicy::kRequest);
+  EXPECT_EQ(config->tls.client_identity, CertIdentity::kSubjectAltName);
+  EXPECT_EQ(config->tls.reload_interval.count(), 250);
+  EXPECT_EQ(config->throttle.max_failures, 3);
+  EXPECT_EQ(config->throttle.window.count(), 1000);
+  EXPECT_EQ(config->throttle.lockout.count(), 2000);
+  EXPECT_FALSE(config->authorization.default_allow);
+  ASSERT_EQ(config->authorization.rules.size(), 1u);
+  const security::AccessRule& rule = config->authorization.rules[0];
+  EXPECT_EQ(rule.name, "ops-interfaces");
+  EXPECT_TRUE(rule.allow);
+  EXPECT_FALSE(rule.read);
+  EXPECT_TRUE(rule.write);
+  EXPECT_EQ(rule.users, std::vector<std::string>{"alice"});
+  EXPECT_EQ(rule.roles, std::vector<Role>{Role::kReadWrite});
+  ASSERT_EQ(rule.paths.size(), 1u);
+  ASSERT_EQ(rule.paths[0].size(), 3u);
+  EXPECT_EQ(rule.paths[0][0].name, "interfaces");  // module prefix dropped
+  EXPECT_EQ(rule.paths[0][1].keys.at("name"), "eth0");
+  EXPECT_EQ(config->audit.file, Etc("audit/audit.log"));
+  // A user without a hash signs in by certificate only.
+  ASSERT_EQ(config->users.size(), 1u);
+  EXPECT_TRUE(config->users[0].password_hash.empty());
+  EXPECT_THAT(config->DebugString(), HasSubstr("certificate only"));
+}
+
+TEST_F(ConfigTest, CaAloneRequiresClientCertificates) {
+  auto config = Load("server:\n  tls:\n    ca: ca.pem\n");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->tls.client_cert, ClientCertPolicy::kRequire);
+  EXPECT_EQ(config->tls.client_identity, CertIdentity::kNone);
+  config = Load("");
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->tls.client_cert, ClientCertPolicy::kNone);
+  EXPECT_TRUE(config->authorization.default_allow);
+  EXPECT_EQ(config->throttle.max_failures, 5);
+}
+
+TEST_F(ConfigTest, SecurityErrors) {
+  ExpectError("server:\n  tls:\n    client_cert: require\n",
+              "3: server.tls.client_cert", "needs server.tls.ca");
+  ExpectError("server:\n  tls:\n    ca: a.pem\n    client_cert: maybe\n",
+              "4: server.tls.client_cert", "not one of none, request, require");
+  ExpectError("server:\n  tls:\n    client_identity: cn\n",
+              "3: server.tls.client_identity", "needs server.tls.client_cert");
+  ExpectError("auth:\n  throttle:\n    max_failures: 0\n",
+              "3: auth.throttle.max_failures", "must be between");
+  ExpectError("auth:\n  throttle:\n    lockout: 5\n",
+              "3: auth.throttle.lockout", "unknown key");
+  ExpectError("authorization:\n  default: maybe\n", "2: authorization.default",
+              "not allow or deny");
+  ExpectError("authorization:\n  rules:\n    - effect: deny\n",
+              "3: authorization.rules[0].name", "required field is missing");
+  ExpectError("authorization:\n  rules:\n    - name: a\n",
+              "3: authorization.rules[0].effect", "required field is missing");
+  ExpectError(
+      "authorization:\n  rules:\n    - name: a\n      effect: deny\n"
+      "    - name: a\n      effect: allow\n",
+      "5: authorization.rules[1].name", "duplicate rule name 'a'");
+  ExpectError(
+      "authorization:\n  rules:\n    - name: a\n      effect: deny\n"
+      "      paths: [\"interfaces\"]\n",
+      "5: authorization.rules[0].paths", "must start with '/'");
+  ExpectError(
+      "authorization:\n  rules:\n    - name: a\n      effect: deny\n"
+      "      paths: [\"/a/b[name\"]\n",
+      "5: authorization.rules[0].paths", "unterminated '['");
+  ExpectError(
+      "authorization:\n  rules:\n    - name: a\n      effect: deny\n"
+      "      roles: [superuser]\n",
+      "5: authorization.rules[0].roles", "unknown role 'superuser'");
+  ExpectError(
+      "authorization:\n  rules:\n    - name: a\n      effect: deny\n"
+      "      access: everything\n",
+      "5: authorization.rules[0].access", "not read, write or read-write");
+  ExpectError("audit:\n  path: x\n", "2: audit.path", "unknown key");
+}
