@@ -445,6 +445,9 @@ TEST(OpsConfigTest, ListenParsedAndValidated) {
 }  // namespace
 }  // namespace southgate::config
 
+namespace southgate::config {
+namespace {
+
 TEST_F(ConfigTest, SecuritySections) {
   Write("etc/ca.pem", "x");
   auto config = Load(
@@ -539,3 +542,6 @@ TEST_F(ConfigTest, SecurityErrors) {
       "5: authorization.rules[0].access", "not read, write or read-write");
   ExpectError("audit:\n  path: x\n", "2: audit.path", "unknown key");
 }
+
+}  // namespace
+}  // namespace southgate::config
