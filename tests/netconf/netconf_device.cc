@@ -93,7 +93,8 @@ NetconfDevice::~NetconfDevice() {
 
 bool NetconfDevice::Start(const std::string& what) {
   int status = 0;
-  std::string command = std::string(SOUTHGATE_SOURCE_DIR) +
+  std::string command = "NETCONFD_EXTRA_ARGS='" + netconfd_args_ + "' " +
+                        std::string(SOUTHGATE_SOURCE_DIR) +
                         "/tests/netconf/start_device.sh " + dir_ + " " +
                         std::to_string(port_) + " " + kUser + " " + kPassword +
                         " " + what;

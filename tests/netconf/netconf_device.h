@@ -20,6 +20,8 @@ class NetconfDevice {
   // reason is in error()).
   bool Start(const std::string& what = "all");
   void KillNetconfd();
+  // Extra netconfd arguments for the next Start (e.g. "--target=running").
+  void set_netconfd_args(const std::string& args) { netconfd_args_ = args; }
   void StopSshd();
 
   int port() const { return port_; }
@@ -36,6 +38,7 @@ class NetconfDevice {
  private:
   std::string dir_;
   int port_ = 0;
+  std::string netconfd_args_;
   std::string error_;
 };
 

@@ -1,13 +1,19 @@
 // The NETCONF driver against a real netconfd over real SSH (netconf_device.h).
 #include "drivers/netconf/netconf_driver.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <fstream>
 #include <thread>
 
 #include "devices/device_manager.h"
 #include "drivers/driver_registry.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "netconf/session.h"
 #include "netconf_device.h"
 #include "nlohmann/json.hpp"
 #include "schema/yang_context.h"
@@ -107,6 +113,28 @@ class NetconfDriverTest : public ::testing::Test {
     auto json = driver.Get({kInterfaces}, DataType::kConfig);
     EXPECT_TRUE(json.ok()) << json.status();
     return json.ok() ? *json : "";
+  }
+
+  // Another NETCONF client (plain libnetconf2 through src/netconf) using the
+  // driver's schema cache, so it fetches nothing with get-schema.
+  std::unique_ptr<southgate::netconf::Session> RawSession() {
+    southgate::netconf::SshOptions options;
+    options.host = "127.0.0.1";
+    options.port = static_cast<uint16_t>(device_.port());
+    options.username = NetconfDevice::kUser;
+    options.password = NetconfDevice::kPassword;
+    options.known_hosts_file = device_.KnownHostsFile();
+    options.schema_searchpath = device_.dir() + "/state/netconf-schemas";
+    auto session = southgate::netconf::Session::ConnectSsh(options);
+    EXPECT_TRUE(session.ok()) << session.status();
+    return session.ok() ? std::move(session).value() : nullptr;
+  }
+
+  // Restarts netconfd (same sshd, same port) with extra arguments.
+  void RestartNetconfd(const std::string& args) {
+    device_.KillNetconfd();
+    device_.set_netconfd_args(args);
+    ASSERT_TRUE(device_.Start("netconfd")) << device_.error();
   }
 
   NetconfDevice device_;
@@ -574,6 +602,186 @@ TEST_F(NetconfDriverTest, OnChangeAndSampleInOneSubscription) {
   EXPECT_TRUE(Eventually([&] { return sink->Saw("description", "again"); },
                          std::chrono::seconds(10)));
   EXPECT_GE(driver->Status().change_notifications, 1u);
+}
+
+// rpc-errors of the real device become gRPC-style codes (RFC 6241
+// appendix A tags): values and elements the device refuses are
+// INVALID_ARGUMENT, a candidate lock held by another session ABORTED.
+TEST_F(NetconfDriverTest, DeviceRpcErrorsMapToStatusCodes) {
+  auto driver = Connected();
+  ASSERT_TRUE(driver);
+  auto other = RawSession();
+  ASSERT_TRUE(other);
+  using southgate::netconf::Datastore;
+  const std::string bad_value =
+      R"(<interfaces xmlns="urn:ietf:params:xml:ns:yang:ietf-interfaces"><interface><name>e1</name><enabled>maybe</enabled></interface></interfaces>)";
+  absl::Status status = other->EditConfig(Datastore::kCandidate, bad_value,
+                                          /*rollback_on_error=*/false);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_THAT(std::string(status.message()), HasSubstr("invalid-value"));
+  (void)other->DiscardChanges();  // netconfd wants it after a rejected edit
+  const std::string unknown =
+      R"(<interfaces xmlns="urn:ietf:params:xml:ns:yang:ietf-interfaces"><interface><name>e1</name><no-such-leaf>1</no-such-leaf></interface></interfaces>)";
+  status = other->EditConfig(Datastore::kCandidate, unknown, false);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_THAT(std::string(status.message()), HasSubstr("unknown-element"));
+  (void)other->DiscardChanges();
+
+  // The other client holds the candidate lock: the driver's Set is
+  // ABORTED with the device's lock-denied, and changes nothing.
+  ASSERT_TRUE(other->Lock(Datastore::kCandidate).ok());
+  absl::Status locked = driver->Set({{Update("sg-locked", "")}});
+  EXPECT_EQ(locked.code(), absl::StatusCode::kAborted) << locked;
+  EXPECT_THAT(std::string(locked.message()), HasSubstr("lock-denied"));
+  EXPECT_THAT(RunningInterfaces(*driver), Not(HasSubstr("sg-locked")));
+  ASSERT_TRUE(other->Unlock(Datastore::kCandidate).ok());
+  absl::Status unlocked = driver->Set({{Update("sg-locked", "")}});
+  EXPECT_TRUE(unlocked.ok()) << unlocked;
+  EXPECT_THAT(RunningInterfaces(*driver), HasSubstr("sg-locked"));
+}
+
+// netconfd --target=running: no :candidate, :writable-running and
+// :rollback-on-error instead. A Set with one value the device refuses
+// leaves running as it was (edit-config with error-option
+// rollback-on-error).
+TEST_F(NetconfDriverTest, RunningOnlyDeviceRollsBackOnError) {
+  RestartNetconfd("--target=running");
+  auto driver = Connected();
+  ASSERT_TRUE(driver);
+  EXPECT_THAT(driver->Capabilities(),
+              ::testing::Contains(HasSubstr(":writable-running:1.0")));
+  EXPECT_THAT(driver->Capabilities(),
+              ::testing::Contains(HasSubstr(":rollback-on-error:1.0")));
+  EXPECT_THAT(driver->Capabilities(),
+              Not(::testing::Contains(HasSubstr(":candidate:1.0"))));
+  EXPECT_FALSE(driver->SupportsConfirmedCommit());
+  absl::Status good =
+      driver->Set({{Update("sg-r0", R"(,"description":"kept")")}});
+  ASSERT_TRUE(good.ok()) << good;
+  EXPECT_THAT(RunningInterfaces(*driver), HasSubstr("kept"));
+  // One good edit and one entry without its mandatory type.
+  Transaction mixed{
+      {Update("sg-r0", R"(,"description":"changed")"), Update("sg-r1", ""),
+       Edit{
+           Edit::Op::kUpdate, InterfacePath("sg-rbad"),
+           R"({"ietf-interfaces:interfaces":{"interface":[{"name":"sg-rbad","description":"x"}]}})"}}};
+  absl::Status status = driver->Set(mixed);
+  EXPECT_FALSE(status.ok());
+  EXPECT_NE(status.code(), absl::StatusCode::kUnavailable) << status;
+  std::string running = RunningInterfaces(*driver);
+  EXPECT_THAT(running, HasSubstr("kept"));
+  EXPECT_THAT(running, Not(HasSubstr("changed")));
+  EXPECT_THAT(running, Not(HasSubstr("sg-r1")));
+  EXPECT_THAT(running, Not(HasSubstr("sg-rbad")));
+  // A confirmed commit needs :candidate.
+  Transaction confirmed{{Update("sg-r2", "")}};
+  confirmed.commit.kind = CommitAction::Kind::kCommit;
+  confirmed.commit.rollback_duration_ms = 5000;
+  EXPECT_EQ(driver->Set(confirmed).code(), absl::StatusCode::kUnimplemented);
+}
+
+// A device module that netconfd loads but libyang cannot compile (an XSD
+// regex, \i\c, PCRE2 does not know): the device is connected but degraded,
+// the reason names the module, its other models keep working, and another
+// device in the same process (same shared context cache) is unaffected.
+TEST_F(NetconfDriverTest, ModuleThatFailsToCompileDegradesOnlyThatDevice) {
+  const std::string module = device_.dir() + "/sg-xsd-pattern.yang";
+  std::ofstream(module) << R"(module sg-xsd-pattern {
+  namespace "urn:southgate:test:xsd-pattern";
+  prefix sgx;
+  container names {
+    leaf tag-name { type string { pattern '\i\c*'; } }
+  }
+}
+)";
+  RestartNetconfd("--module=" + module);
+  auto driver = Connected();
+  ASSERT_TRUE(driver);
+  DeviceStatus status = driver->Status();
+  EXPECT_EQ(status.state, ConnectionState::kConnected);
+  EXPECT_THAT(status.last_error, HasSubstr("degraded"));
+  EXPECT_THAT(status.last_error, HasSubstr("sg-xsd-pattern"));
+  EXPECT_THAT(driver->degraded_reason(), HasSubstr("sg-xsd-pattern"));
+  std::vector<std::string> names;
+  for (const auto& model : driver->Models()) names.push_back(model.name);
+  EXPECT_THAT(names, ::testing::Contains("ietf-interfaces"));
+  EXPECT_THAT(names, Not(::testing::Contains("sg-xsd-pattern")));
+  absl::Status set = driver->Set({{Update("sg-deg", "")}});
+  EXPECT_TRUE(set.ok()) << set;
+  EXPECT_THAT(RunningInterfaces(*driver), HasSubstr("sg-deg"));
+
+  NetconfDevice healthy;
+  ASSERT_TRUE(healthy.Start()) << healthy.error();
+  DeviceSettings settings =
+      Settings({{"known_hosts_file", healthy.KnownHostsFile()}});
+  settings.name = "healthy";
+  settings.address = healthy.address();
+  DriverContext context;
+  context.schemas = &cache_;
+  context.state_dir = healthy.dir() + "/state";
+  auto other = CreateNetconfDriver(settings, context);
+  ASSERT_TRUE(other.ok()) << other.status();
+  absl::Status connected = (*other)->Connect();
+  ASSERT_TRUE(connected.ok()) << connected;
+  EXPECT_EQ((*other)->Status().last_error, "");
+  absl::Status other_set = (*other)->Set({{Update("sg-ok", "")}});
+  EXPECT_TRUE(other_set.ok()) << other_set;
+  (*other)->Close();
+}
+
+// A black hole: a loopback listener whose accept queue is full drops the
+// SYN, so the TCP connect never completes; the driver gives up after
+// connect_timeout_ms with a clear error instead of hanging.
+TEST_F(NetconfDriverTest, ConnectTimeoutAgainstABlackHole) {
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
+            0);
+  socklen_t len = sizeof(addr);
+  getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  ASSERT_EQ(listen(listener, 0), 0);  // room for one pending connection
+  int filler = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_EQ(connect(filler, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
+            0);
+  DeviceSettings settings = Settings({{"connect_timeout_ms", 300}});
+  settings.address = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  DriverContext context;
+  context.schemas = &cache_;
+  context.state_dir = device_.dir() + "/state";
+  auto driver = CreateNetconfDriver(settings, context);
+  ASSERT_TRUE(driver.ok()) << driver.status();
+  absl::Status status = (*driver)->Connect();
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("timed out after 300 ms"));
+  EXPECT_EQ((*driver)->Status().state, ConnectionState::kError);
+  (*driver)->Close();
+
+  // A listener that accepts (the kernel does) but never speaks SSH: the
+  // handshake times out.
+  int mute = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in mute_addr{};
+  mute_addr.sin_family = AF_INET;
+  mute_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(
+      bind(mute, reinterpret_cast<sockaddr*>(&mute_addr), sizeof(mute_addr)),
+      0);
+  len = sizeof(mute_addr);
+  getsockname(mute, reinterpret_cast<sockaddr*>(&mute_addr), &len);
+  ASSERT_EQ(listen(mute, 16), 0);
+  settings.address = "127.0.0.1:" + std::to_string(ntohs(mute_addr.sin_port));
+  auto silent = CreateNetconfDriver(settings, context);
+  ASSERT_TRUE(silent.ok()) << silent.status();
+  status = (*silent)->Connect();
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_THAT(std::string(status.message()), HasSubstr("SSH handshake failed"));
+  (*silent)->Close();
+  close(mute);
+  close(filler);
+  close(listener);
 }
 
 }  // namespace

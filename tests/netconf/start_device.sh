@@ -3,6 +3,7 @@
 # behind a dedicated sshd, in a scratch directory (facts:
 # ../shared/netconfd.md). Prints nothing; writes DIR/pids when both are up.
 #   start_device.sh DIR PORT USER PASSWORD [netconfd|sshd|all]
+# NETCONFD_EXTRA_ARGS adds netconfd arguments (e.g. --target=running).
 # Idempotent for the user; a stale ncxserver socket is removed first. The
 # modules are loaded by .yang path so that Debian's server plug-in (which runs
 # ifconfig on real interfaces) stays out: a pure datastore.
@@ -35,6 +36,7 @@ if [[ $what == all || $what == netconfd ]]; then
     --module="$modules/iana-if-type@2014-05-08.yang" \
     --module="$modules/ietf-interfaces@2014-05-08.yang" \
     --log="$dir/netconfd.log" --log-level="${NETCONFD_LOG_LEVEL:-info}" \
+    ${NETCONFD_EXTRA_ARGS:-} \
     >"$dir/netconfd.out" 2>&1 </dev/null &
   echo $! >"$dir/netconfd.pid"
   for _ in $(seq 100); do [[ -S $dir/ncx.sock ]] && break; sleep 0.05; done
