@@ -578,6 +578,30 @@ TEST_F(NetconfDriverTest, OnChangeByPollingWhenConfigured) {
   EXPECT_EQ(driver->Status().change_notifications, 0u);
 }
 
+// A device that does not advertise ietf-netconf-notifications (netconfd
+// told not to): ON_CHANGE falls back to polling by itself.
+TEST_F(NetconfDriverTest, OnChangeFallsBackToPollingWithoutConfigChangeModule) {
+  RestartNetconfd("--non-advertised-module=ietf-netconf-notifications");
+  auto driver = Connected({{"change_poll_interval_ms", 100}});
+  ASSERT_TRUE(driver);
+  EXPECT_THAT(
+      driver->Capabilities(),
+      Not(::testing::Contains(HasSubstr("ietf-netconf-notifications"))));
+  auto other = Connected();
+  ASSERT_TRUE(other);
+  auto sink = std::make_shared<TestSink>();
+  SubscriptionSpec spec;
+  spec.xpath = kInterfaces;
+  spec.mode = SubscriptionMode::kOnChange;
+  auto subscription = driver->Subscribe({spec}, sink);
+  ASSERT_TRUE(subscription.ok()) << subscription.status();
+  ASSERT_TRUE(
+      other->Set({{Update("sg-fb", R"(,"description":"fallback")")}}).ok());
+  EXPECT_TRUE(Eventually([&] { return sink->Saw("sg-fb", "fallback"); },
+                         std::chrono::seconds(10)));
+  EXPECT_EQ(driver->Status().change_notifications, 0u);
+}
+
 // ON_CHANGE by notifications next to SAMPLE by polling in one Subscribe:
 // one OnSynced for both.
 TEST_F(NetconfDriverTest, OnChangeAndSampleInOneSubscription) {
