@@ -448,6 +448,12 @@ absl::StatusOr<std::string> Session::Call(nc_rpc* rpc, std::string_view what,
   uint64_t msgid = 0;
   NC_MSG_TYPE sent = nc_send_rpc(
       session_, rpc, static_cast<int>(rpc_timeout_.count()), &msgid);
+  if (sent == NC_MSG_ERROR && alive()) {
+    // libnetconf2 could not build the message (e.g. an XPath its context
+    // cannot resolve): the session itself is fine.
+    return absl::InvalidArgumentError(absl::StrCat(
+        std::string(what), ": libnetconf2 could not build the RPC"));
+  }
   if (sent != NC_MSG_RPC) {
     return absl::UnavailableError(
         absl::StrCat(std::string(what), ": cannot send the RPC"));

@@ -82,8 +82,10 @@ class Session {
     rpc_timeout_ = timeout;
   }
 
-  // <get-config>/<get> with an optional subtree filter (children of
-  // <filter>): the children of the reply's <data> as XML.
+  // <get-config>/<get> with an optional filter: subtree XML (the children
+  // of <filter>, starting with '<') or an XPath (:xpath, module-qualified
+  // names; libnetconf2 declares their namespaces). The children of the
+  // reply's <data> as XML.
   absl::StatusOr<std::string> GetConfig(Datastore source,
                                         const std::string& subtree_filter);
   absl::StatusOr<std::string> Get(const std::string& subtree_filter);

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/status_macros.h"
 #include "schema/data_tree.h"
 #include "schema/ly_util.h"
@@ -392,6 +393,27 @@ absl::StatusOr<std::string> BuildSubtreeFilter(
   std::string out;
   for (const auto& node : top) Print(*node, "", out);
   return out;
+}
+
+absl::StatusOr<std::string> BuildXpathFilter(
+    const YangContext& context, const std::vector<std::string>& xpaths) {
+  std::vector<std::string> parts;
+  for (const std::string& xpath : xpaths) {
+    if (internal::IsRootXPath(xpath)) return std::string();
+    // Checked here: a path libyang cannot resolve would make libnetconf2
+    // fail to build the RPC at all.
+    ly_set* found = nullptr;
+    LY_ERR err =
+        lys_find_xpath(context.raw(), nullptr, xpath.c_str(), 0, &found);
+    const bool any = err == LY_SUCCESS && found && found->count > 0;
+    ly_set_free(found, nullptr);
+    if (!any) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("no schema node matches ", xpath));
+    }
+    parts.push_back(xpath);
+  }
+  return absl::StrJoin(parts, " | ");
 }
 
 namespace foreign {

@@ -37,6 +37,15 @@ absl::StatusOr<std::string> BuildEditConfig(
 absl::StatusOr<std::string> BuildSubtreeFilter(
     const YangContext& context, const std::vector<std::string>& xpaths);
 
+// An XPath filter (the select of <filter type="xpath">, RFC 6241 :xpath)
+// selecting what `xpaths` select: their union, module-qualified as in
+// RFC 7951 (libnetconf2's libyang turns the module names into XML prefixes
+// with namespace declarations when it prints the RPC). Every path must
+// select schema nodes of `context` (INVALID_ARGUMENT otherwise). Empty when
+// a path selects the whole tree (no filter).
+absl::StatusOr<std::string> BuildXpathFilter(
+    const YangContext& context, const std::vector<std::string>& xpaths);
+
 // Trees owned by libnetconf2 (its own libyang context).
 namespace foreign {
 // XML of `tree` and its following siblings ("" for null).

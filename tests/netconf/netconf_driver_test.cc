@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "devices/device_manager.h"
@@ -806,6 +807,80 @@ TEST_F(NetconfDriverTest, ConnectTimeoutAgainstABlackHole) {
   close(mute);
   close(filler);
   close(listener);
+}
+
+// The interface entries of a Get answer as name -> {leaf: value}, without
+// the order of entries and without default leaves (netconfd orders XPath
+// results its own way and includes defaults for "/*" under XPath filters).
+std::map<std::string, std::map<std::string, std::string>> Entries(
+    const std::string& json_text) {
+  std::map<std::string, std::map<std::string, std::string>> out;
+  auto doc = nlohmann::json::parse(json_text);
+  auto top = doc.find("ietf-interfaces:interfaces");
+  if (top == doc.end()) return out;
+  for (const auto& entry : top->value("interface", nlohmann::json::array())) {
+    auto& leaves = out[entry.value("name", "")];
+    for (const auto& [key, value] : entry.items()) {
+      if (key == "enabled" && value == true) continue;  // the default
+      leaves[key] = value.dump();
+    }
+  }
+  return out;
+}
+
+// netconfd advertises :xpath: Gets and polls carry XPath filters
+// (module-qualified paths; libnetconf2 declares the namespaces), which
+// select exactly where subtree filters stop at a wildcard. filter: subtree
+// turns them off; both give the same answers.
+TEST_F(NetconfDriverTest, XpathFiltersWhereAdvertisedSubtreeOtherwise) {
+  auto driver = Connected();
+  ASSERT_TRUE(driver);
+  EXPECT_THAT(driver->Capabilities(),
+              ::testing::Contains(HasSubstr(":xpath:1.0")));
+  ASSERT_TRUE(driver
+                  ->Set({{Update("sg-x1", R"(,"description":"d1")"),
+                          Update("sg-x2", R"(,"description":"d2")")}})
+                  .ok());
+  auto subtree = Connected({{"filter", "subtree"}});
+  ASSERT_TRUE(subtree);
+  const std::vector<std::vector<std::string>> queries = {
+      {InterfacePath("sg-x1") + "/description"},
+      {std::string(kInterfaces) + "/interface/description"},
+      {InterfacePath("sg-x1"), InterfacePath("sg-x2") + "/type"},
+      {std::string(kInterfaces) + "/*"}};
+  for (const auto& paths : queries) {
+    for (DataType type : {DataType::kConfig, DataType::kAll}) {
+      auto by_xpath = driver->Get(paths, type);
+      auto by_subtree = subtree->Get(paths, type);
+      ASSERT_TRUE(by_xpath.ok()) << by_xpath.status();
+      ASSERT_TRUE(by_subtree.ok()) << by_subtree.status();
+      EXPECT_EQ(Entries(*by_xpath), Entries(*by_subtree)) << paths.front();
+    }
+  }
+  auto one =
+      driver->Get({InterfacePath("sg-x1") + "/description"}, DataType::kConfig);
+  ASSERT_TRUE(one.ok());
+  EXPECT_THAT(*one, HasSubstr("d1"));
+  EXPECT_THAT(*one, Not(HasSubstr("d2")));
+  auto union_of_two =
+      driver->Get({InterfacePath("sg-x1"), InterfacePath("sg-x2") + "/type"},
+                  DataType::kConfig);
+  ASSERT_TRUE(union_of_two.ok());
+  EXPECT_THAT(*union_of_two, HasSubstr("d1"));
+  EXPECT_THAT(*union_of_two, Not(HasSubstr("d2")));
+  EXPECT_GE(driver->xpath_filters(), queries.size() * 2);
+  EXPECT_EQ(subtree->xpath_filters(), 0u);
+  // Polls use them too.
+  const uint64_t before = driver->xpath_filters();
+  auto sink = std::make_shared<TestSink>();
+  SubscriptionSpec spec;
+  spec.xpath = std::string(kInterfaces) + "/interface/description";
+  spec.mode = SubscriptionMode::kSample;
+  spec.sample_interval_ns = 100'000'000;
+  auto subscription = driver->Subscribe({spec}, sink);
+  ASSERT_TRUE(subscription.ok()) << subscription.status();
+  EXPECT_TRUE(sink->Saw("sg-x2", "d2"));
+  EXPECT_GT(driver->xpath_filters(), before);
 }
 
 }  // namespace

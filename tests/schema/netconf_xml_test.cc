@@ -98,6 +98,26 @@ TEST(NetconfXml, SubtreeFiltersStopAtWildcards) {
   EXPECT_EQ(*both, std::string("<interfaces xmlns=\"") + kIf + "\"/>");
 }
 
+TEST(NetconfXml, XpathFiltersAreTheUnionOfCheckedPaths) {
+  auto context = testing::TestContext();
+  auto one = BuildXpathFilter(*context, {Path("eth0") + "/description"});
+  ASSERT_TRUE(one.ok()) << one.status();
+  EXPECT_EQ(*one, Path("eth0") + "/description");
+  auto two = BuildXpathFilter(
+      *context, {Path("eth0"), "/ietf-interfaces:interfaces/interface/type"});
+  ASSERT_TRUE(two.ok()) << two.status();
+  EXPECT_EQ(*two,
+            Path("eth0") + " | /ietf-interfaces:interfaces/interface/type");
+  auto root = BuildXpathFilter(*context, {Path("x"), "/"});
+  ASSERT_TRUE(root.ok());
+  EXPECT_EQ(*root, "");
+  auto unknown = BuildXpathFilter(*context, {"/no-such-module:thing"});
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kInvalidArgument);
+  auto absent = BuildXpathFilter(
+      *context, {"/ietf-interfaces:interfaces/interface/no-such-leaf"});
+  EXPECT_EQ(absent.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(NetconfXml, ParseXmlSkipsUnknownModules) {
   auto tree = DataTree::ParseXml(
       testing::TestContext(),

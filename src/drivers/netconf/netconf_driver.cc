@@ -30,6 +30,7 @@ constexpr char kConfirmedCommit[] =
     "urn:ietf:params:netconf:capability:confirmed-commit:1";
 constexpr char kRollbackOnError[] =
     "urn:ietf:params:netconf:capability:rollback-on-error:1.0";
+constexpr char kXpath[] = "urn:ietf:params:netconf:capability:xpath:1.0";
 constexpr char kNotification[] =
     "urn:ietf:params:netconf:capability:notification:1.0";
 constexpr char kWritableRunning[] =
@@ -480,6 +481,13 @@ absl::StatusOr<schema::DataTree> NetconfDriver::FetchTree(
   }
   ASSIGN_OR_RETURN(std::string filter,
                    schema::BuildSubtreeFilter(*schema, xpaths));
+  // An XPath filter where the device has :xpath: exact, where the subtree
+  // filter stops at wildcards.
+  std::string xpath_filter;
+  if (options_.filter == NetconfOptions::FilterKind::kAuto) {
+    auto built = schema::BuildXpathFilter(*schema, xpaths);
+    if (built.ok()) xpath_filter = *std::move(built);
+  }
   std::string xml;
   {
     RpcScope scope(in_flight_, last_activity_ns_);
@@ -489,9 +497,21 @@ absl::StatusOr<schema::DataTree> NetconfDriver::FetchTree(
           absl::StrCat(log_name_, " is not connected: ", Status().last_error));
     }
     if (on_sent) on_sent();
-    auto reply = type == DataType::kConfig
-                     ? session_->GetConfig(Datastore::kRunning, filter)
-                     : session_->Get(filter);
+    auto fetch = [&](const std::string& one) {
+      return type == DataType::kConfig
+                 ? session_->GetConfig(Datastore::kRunning, one)
+                 : session_->Get(one);
+    };
+    const bool xpath = !xpath_filter.empty() && session_->HasCapability(kXpath);
+    auto reply = fetch(xpath ? xpath_filter : filter);
+    if (xpath && reply.ok()) ++xpath_filters_;
+    if (xpath && !reply.ok() && !IsTransportFailure(reply.status()) &&
+        session_->alive()) {
+      // The device's XPath engine refused it: the subtree filter then.
+      spdlog::debug("{}: XPath filter refused ({}); using a subtree filter",
+                    log_name_, std::string(reply.status().message()));
+      reply = fetch(filter);
+    }
     if (!reply.ok()) {
       if (IsTransportFailure(reply.status()) || !session_->alive())
         LinkLost(reply.status());

@@ -56,6 +56,8 @@ class NetconfDriver : public Driver {
   // Modules fetched with get-schema since the driver was created (tests and
   // logs: a reconnect with a warm cache downloads none).
   uint64_t schema_downloads() const { return schema_downloads_; }
+  // Gets and polls sent with an XPath filter (tests: the :xpath path).
+  uint64_t xpath_filters() const { return xpath_filters_; }
   // Modules the device advertises that could not be used ("degraded").
   std::string degraded_reason() const;
 
@@ -88,6 +90,7 @@ class NetconfDriver : public Driver {
   // device can, and its listener (created by the first ON_CHANGE
   // subscription).
   bool UsesNotifications() const;
+  std::atomic<uint64_t> xpath_filters_{0};
   std::shared_ptr<ChangeListener> Listener();
   mutable std::mutex listener_mutex_;
   std::shared_ptr<ChangeListener> change_listener_;

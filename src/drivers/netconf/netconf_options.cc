@@ -121,6 +121,18 @@ absl::StatusOr<NetconfOptions> ParseNetconfOptions(
           return OptionError("'on_change_source' must be \"auto\" or \"poll\"");
         }
       }
+    } else if (key == "filter") {
+      std::string kind;
+      status = string_option(key, value, kind);
+      if (status.ok()) {
+        if (kind == "auto") {
+          options.filter = NetconfOptions::FilterKind::kAuto;
+        } else if (kind == "subtree") {
+          options.filter = NetconfOptions::FilterKind::kSubtree;
+        } else {
+          return OptionError("'filter' must be \"auto\" or \"subtree\"");
+        }
+      }
     } else if (key == "notification_resync_interval_ms") {
       status = ms_option(key, value, options.notification_resync_interval, 0);
     } else if (key == "reconnect") {

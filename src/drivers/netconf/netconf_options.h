@@ -31,6 +31,10 @@ struct NetconfOptions {
   // With notifications: a full re-read of every ON_CHANGE path at this
   // period (state data and lost notifications); 0: never.
   std::chrono::milliseconds notification_resync_interval{60000};
+  // Get and poll filters: kAuto sends XPath filters to devices with :xpath
+  // (subtree when the device refuses one), kSubtree always subtree.
+  enum class FilterKind { kAuto, kSubtree };
+  FilterKind filter = FilterKind::kAuto;
   // Downloaded YANG modules (get-schema); default <state_dir>/netconf-schemas.
   std::string schema_cache_dir;
 };
