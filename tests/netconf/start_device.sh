@@ -38,9 +38,21 @@ if [[ $what == all || $what == netconfd ]]; then
     --log="$dir/netconfd.log" --log-level="${NETCONFD_LOG_LEVEL:-info}" \
     ${NETCONFD_EXTRA_ARGS:-} \
     >"$dir/netconfd.out" 2>&1 </dev/null &
-  echo $! >"$dir/netconfd.pid"
-  for _ in $(seq 100); do [[ -S $dir/ncx.sock ]] && break; sleep 0.05; done
-  [[ -S $dir/ncx.sock ]] || { echo "netconfd did not start" >&2; cat "$dir/netconfd.out" >&2; exit 1; }
+  pid=$!
+  echo $pid >"$dir/netconfd.pid"
+  # Up to 30 s while it is alive: on a loaded machine loading its modules
+  # has taken more than 5 s.
+  for _ in $(seq 600); do
+    [[ -S $dir/ncx.sock ]] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  [[ -S $dir/ncx.sock ]] || {
+    echo "netconfd did not start" >&2
+    cat "$dir/netconfd.out" >&2
+    tail -n 20 "$dir/netconfd.log" >&2 2>/dev/null
+    exit 1
+  }
 fi
 
 if [[ $what == all || $what == sshd ]]; then
