@@ -199,6 +199,7 @@ class Parser {
 
   absl::Status ParseServer(const YAML::Node& node, Config& config) const;
   absl::Status ParseLog(const YAML::Node& node, Config& config) const;
+  absl::Status ParseLimits(const YAML::Node& node, Limits& limits) const;
   absl::Status ParseUsers(
       const YAML::Node& node, const std::string& path, bool allow_file,
       std::vector<std::pair<UserEntry, UserOrigin>>& out) const;
@@ -457,6 +458,153 @@ absl::Status Parser::ParseLog(const YAML::Node& node, Config& config) const {
           "invalid log format '" + format + "' (expected text or json)");
     }
   }
+  return absl::OkStatus();
+}
+
+absl::Status Parser::ParseLimits(const YAML::Node& node, Limits& limits) const {
+  ASSIGN_OR_RETURN(auto entries, Mapping(node, "limits",
+                                         {"peer",
+                                          "user",
+                                          "max_in_flight",
+                                          "reserved_in_flight",
+                                          "max_streams",
+                                          "trusted_lane_threads",
+                                          "slow_lane_threads",
+                                          "slow_lane_queue",
+                                          "auth_failure_cost",
+                                          "auth_failure_penalty_ms",
+                                          "max_tracked_clients",
+                                          "max_message_bytes",
+                                          "max_paths_per_request",
+                                          "max_subscriptions_per_stream",
+                                          "max_metadata_bytes",
+                                          "max_streams_per_connection",
+                                          "keepalive",
+                                          "max_connection_age_ms",
+                                          "max_connection_age_grace_ms",
+                                          "max_connection_idle_ms",
+                                          "grpc_memory_bytes"}));
+  // A non-negative number (rates and costs may have fractions).
+  auto number = [this](const YAML::Node& value,
+                       const std::string& field) -> absl::StatusOr<double> {
+    if (value.IsScalar()) {
+      const std::string& s = value.Scalar();
+      char* end = nullptr;
+      double parsed = std::strtod(s.c_str(), &end);
+      if (!s.empty() && end == s.c_str() + s.size() && std::isfinite(parsed)) {
+        if (parsed < 0 || parsed > 1e9) {
+          return Error(value, field, "must be between 0 and 1000000000");
+        }
+        return parsed;
+      }
+    }
+    return Error(value, field, "expected a number");
+  };
+  auto integer = [&](const char* key, int64_t& out, int64_t min,
+                     int64_t max) -> absl::Status {
+    if (const Entry* e = Find(entries, key)) {
+      ASSIGN_OR_RETURN(
+          out, Integer(e->value, std::string("limits.") + key, min, max));
+    }
+    return absl::OkStatus();
+  };
+  auto millis = [&](const char* key,
+                    std::chrono::milliseconds& out) -> absl::Status {
+    int64_t ms = out.count();
+    RETURN_IF_ERROR(integer(key, ms, 0, int64_t{30} * 24 * 3600 * 1000));
+    out = std::chrono::milliseconds(ms);
+    return absl::OkStatus();
+  };
+  constexpr int64_t kMany = 1'000'000'000;
+  // rate, burst, max_in_flight / max_streams of `limits.peer`/`limits.user`.
+  auto client = [&](const char* name, RateLimit& rate, int64_t* max_in_flight,
+                    int64_t& max_streams) -> absl::Status {
+    const Entry* e = Find(entries, name);
+    if (e == nullptr) return absl::OkStatus();
+    const std::string path = std::string("limits.") + name;
+    std::set<std::string> keys = {"rate", "burst", "max_streams"};
+    if (max_in_flight != nullptr) keys.insert("max_in_flight");
+    ASSIGN_OR_RETURN(auto fields, Mapping(e->value, path, keys));
+    if (const Entry* f = Find(fields, "rate")) {
+      ASSIGN_OR_RETURN(rate.rate, number(f->value, path + ".rate"));
+    }
+    if (const Entry* f = Find(fields, "burst")) {
+      ASSIGN_OR_RETURN(rate.burst, number(f->value, path + ".burst"));
+      if (rate.burst < 1) {
+        return Error(f->value, path + ".burst", "must be at least 1");
+      }
+    }
+    if (const Entry* f = Find(fields, "max_streams")) {
+      ASSIGN_OR_RETURN(max_streams,
+                       Integer(f->value, path + ".max_streams", 0, kMany));
+    }
+    if (const Entry* f = Find(fields, "max_in_flight")) {
+      ASSIGN_OR_RETURN(*max_in_flight,
+                       Integer(f->value, path + ".max_in_flight", 1, kMany));
+    }
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(client("peer", limits.peer, &limits.peer_max_in_flight,
+                         limits.peer_max_streams));
+  RETURN_IF_ERROR(
+      client("user", limits.user, nullptr, limits.user_max_streams));
+  RETURN_IF_ERROR(integer("max_in_flight", limits.max_in_flight, 1, kMany));
+  RETURN_IF_ERROR(
+      integer("reserved_in_flight", limits.reserved_in_flight, 0, kMany));
+  if (limits.reserved_in_flight >= limits.max_in_flight) {
+    return Error(Find(entries, "reserved_in_flight")
+                     ? Find(entries, "reserved_in_flight")->value
+                     : node,
+                 "limits.reserved_in_flight",
+                 "must be below limits.max_in_flight (" +
+                     std::to_string(limits.max_in_flight) + ")");
+  }
+  RETURN_IF_ERROR(integer("max_streams", limits.max_streams, 0, kMany));
+  RETURN_IF_ERROR(
+      integer("trusted_lane_threads", limits.trusted_lane_threads, 1, 64));
+  RETURN_IF_ERROR(
+      integer("slow_lane_threads", limits.slow_lane_threads, 1, 64));
+  RETURN_IF_ERROR(integer("slow_lane_queue", limits.slow_lane_queue, 1, kMany));
+  if (const Entry* e = Find(entries, "auth_failure_cost")) {
+    ASSIGN_OR_RETURN(limits.auth_failure_cost,
+                     number(e->value, "limits.auth_failure_cost"));
+  }
+  RETURN_IF_ERROR(
+      millis("auth_failure_penalty_ms", limits.auth_failure_penalty));
+  RETURN_IF_ERROR(
+      integer("max_tracked_clients", limits.max_tracked_clients, 16, kMany));
+  RETURN_IF_ERROR(integer("max_message_bytes", limits.max_message_bytes, 1024,
+                          int64_t{1} << 30));
+  RETURN_IF_ERROR(
+      integer("max_paths_per_request", limits.max_paths_per_request, 1, kMany));
+  RETURN_IF_ERROR(integer("max_subscriptions_per_stream",
+                          limits.max_subscriptions_per_stream, 1, kMany));
+  RETURN_IF_ERROR(
+      integer("max_metadata_bytes", limits.max_metadata_bytes, 1024, 16 << 20));
+  RETURN_IF_ERROR(integer("max_streams_per_connection",
+                          limits.max_streams_per_connection, 1, kMany));
+  if (const Entry* e = Find(entries, "keepalive")) {
+    ASSIGN_OR_RETURN(auto keepalive,
+                     Mapping(e->value, "limits.keepalive",
+                             {"min_ping_interval_ms", "max_ping_strikes"}));
+    if (const Entry* f = Find(keepalive, "min_ping_interval_ms")) {
+      ASSIGN_OR_RETURN(
+          int64_t ms, Integer(f->value, "limits.keepalive.min_ping_interval_ms",
+                              0, int64_t{24} * 3600 * 1000));
+      limits.keepalive_min_ping_interval = std::chrono::milliseconds(ms);
+    }
+    if (const Entry* f = Find(keepalive, "max_ping_strikes")) {
+      ASSIGN_OR_RETURN(
+          limits.keepalive_max_ping_strikes,
+          Integer(f->value, "limits.keepalive.max_ping_strikes", 0, 1000));
+    }
+  }
+  RETURN_IF_ERROR(millis("max_connection_age_ms", limits.max_connection_age));
+  RETURN_IF_ERROR(
+      millis("max_connection_age_grace_ms", limits.max_connection_age_grace));
+  RETURN_IF_ERROR(millis("max_connection_idle_ms", limits.max_connection_idle));
+  RETURN_IF_ERROR(integer("grpc_memory_bytes", limits.grpc_memory_bytes, 0,
+                          int64_t{1} << 40));
   return absl::OkStatus();
 }
 
@@ -793,10 +941,11 @@ absl::Status Parser::ParseAuthorization(const YAML::Node& node,
 }
 
 absl::Status Parser::ParseTop(const YAML::Node& root, Config& config) const {
-  ASSIGN_OR_RETURN(auto top, Mapping(root, "",
-                                     {"server", "state_dir", "log", "yang",
-                                      "plugins", "users", "devices", "ops",
-                                      "auth", "authorization", "audit"}));
+  ASSIGN_OR_RETURN(
+      auto top,
+      Mapping(root, "",
+              {"server", "state_dir", "log", "yang", "plugins", "users",
+               "devices", "ops", "auth", "authorization", "audit", "limits"}));
   if (const Entry* e = Find(top, "auth")) {
     RETURN_IF_ERROR(ParseThrottle(e->value, config));
   }
@@ -820,6 +969,9 @@ absl::Status Parser::ParseTop(const YAML::Node& root, Config& config) const {
   }
   if (const Entry* e = Find(top, "log")) {
     RETURN_IF_ERROR(ParseLog(e->value, config));
+  }
+  if (const Entry* e = Find(top, "limits")) {
+    RETURN_IF_ERROR(ParseLimits(e->value, config.limits));
   }
   if (const Entry* e = Find(top, "ops")) {
     ASSIGN_OR_RETURN(auto ops, Mapping(e->value, "ops", {"listen"}));
@@ -1015,6 +1167,22 @@ std::string Config::DebugString() const {
   out << "log:\n  level: " << log.level
       << "\n  format: " << LogFormatName(log.format) << "\n";
   out << "ops:\n  listen: \"" << ops.listen << "\"\n";
+  out << "limits:\n  peer: {rate: " << limits.peer.rate
+      << ", burst: " << limits.peer.burst
+      << ", max_in_flight: " << limits.peer_max_in_flight
+      << ", max_streams: " << limits.peer_max_streams << "}\n"
+      << "  user: {rate: " << limits.user.rate
+      << ", burst: " << limits.user.burst
+      << ", max_streams: " << limits.user_max_streams << "}\n"
+      << "  max_in_flight: " << limits.max_in_flight
+      << "\n  reserved_in_flight: " << limits.reserved_in_flight
+      << "\n  max_streams: " << limits.max_streams
+      << "\n  max_message_bytes: " << limits.max_message_bytes
+      << "\n  max_paths_per_request: " << limits.max_paths_per_request
+      << "\n  max_subscriptions_per_stream: "
+      << limits.max_subscriptions_per_stream
+      << "\n  max_connection_age_ms: " << limits.max_connection_age.count()
+      << "\n";
   out << "yang:\n  dirs: [";
   for (size_t i = 0; i < yang_dirs.size(); ++i) {
     out << (i ? ", " : "") << yang_dirs[i];

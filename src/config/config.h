@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "config/limits.h"
 #include "security/access_rule.h"
 #include "security/user.h"
 #include "southgate/driver.h"
@@ -83,6 +84,7 @@ struct Config {
   std::string state_dir = "/var/lib/southgate";
   LogSettings log;
   OpsSettings ops;
+  Limits limits;                       // flood resistance (config/limits.h)
   std::vector<std::string> yang_dirs;  // searched recursively, in order
   std::string plugin_dir;              // empty = default next to the binary
   std::vector<UserEntry> users;

@@ -714,6 +714,7 @@ int main(int argc, char** argv) {
   northbound::ServerOptions server_options;
   server_options.listen = config.listen;
   server_options.insecure = config.insecure;
+  server_options.limits = config.limits;
   auto listen_address = config::ParseListenAddress(config.listen);
   if (!listen_address.ok()) {
     spdlog::critical("refusing to start: {}",
@@ -789,6 +790,9 @@ int main(int argc, char** argv) {
   WorkQueue work(std::max(4u, 2 * std::thread::hardware_concurrency()), 4096);
   northbound::GnmiHandler handler(*device_manager);
   northbound::GnmiService gnmi_service(handler, access, work);
+  // Rate limits, concurrency caps and load shedding (limits: section).
+  northbound::Admission admission(config.limits);
+  gnmi_service.EnableAdmission(&admission);
   northbound::SubscribeContext subscribe;
   subscribe.handler = &handler;
   subscribe.devices = device_manager.get();

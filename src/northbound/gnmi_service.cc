@@ -15,7 +15,12 @@ ops::RpcRecorder& RecorderFor(std::string_view method) {
       new ops::RpcRecorder(ops::Metrics::Default(), "Capabilities");
   static auto* get = new ops::RpcRecorder(ops::Metrics::Default(), "Get");
   static auto* set = new ops::RpcRecorder(ops::Metrics::Default(), "Set");
+  // Subscribe streams refused before they start (the reactor counts the
+  // others under the same labels).
+  static auto* subscribe =
+      new ops::RpcRecorder(ops::Metrics::Default(), "Subscribe");
   if (method == "Get") return *get;
+  if (method == "Subscribe") return *subscribe;
   if (method == "Set") return *set;
   return *capabilities;
 }
@@ -43,18 +48,47 @@ GnmiService::GnmiService(GnmiHandler& handler, AccessControl& access,
 template <typename Response>
 grpc::ServerUnaryReactor* GnmiService::Serve(
     grpc::CallbackServerContext* context, const char* method,
-    Response* response, Handle<Response> handle) {
+    Response* response, size_t paths, Handle<Response> handle) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const auto start = std::chrono::steady_clock::now();
   ops::RpcRecorder* rpc = &RecorderFor(method);
   CallInfo call = access_.Capture(*context);
+  // Admission before anything costs: request shape, then the peer's budget
+  // and the lane. The ticket holds the in-flight slot until the work ends.
+  Ticket ticket;
+  WorkQueue* queue = &work_;
+  if (admission_ != nullptr) {
+    absl::Status shape = admission_->CheckPaths(paths, method);
+    if (!shape.ok()) {
+      Finish(reactor, rpc, start, ToGrpcStatus(shape));
+      return reactor;
+    }
+    auto admitted = admission_->AdmitCall(
+        call.peer, method, ClaimedCredentials{call.username, call.password});
+    if (!admitted.ok()) {
+      Finish(reactor, rpc, start, ToGrpcStatus(admitted.status()));
+      return reactor;
+    }
+    ticket = *std::move(admitted);
+    queue = &admission_->QueueFor(*ticket, work_);
+  }
   bool posted =
-      work_.Post([this, reactor, response, method, start, rpc,
-                  call = std::move(call), handle = std::move(handle)] {
+      queue->Post([this, reactor, response, method, start, rpc, ticket,
+                   call = std::move(call), handle = std::move(handle)] {
         auto identity = access_.Authenticate(call, method);
         if (!identity.ok()) {
+          if (admission_ != nullptr)
+            admission_->AuthenticationFailed(call.peer);
           Finish(reactor, rpc, start, ToGrpcStatus(identity.status()));
           return;
+        }
+        if (admission_ != nullptr) {
+          absl::Status admitted =
+              admission_->AdmitUser(*ticket, identity->user, method);
+          if (!admitted.ok()) {
+            Finish(reactor, rpc, start, ToGrpcStatus(admitted));
+            return;
+          }
         }
         absl::StatusOr<Response> result = handle(*identity, call);
         if (!result.ok()) {
@@ -95,7 +129,7 @@ grpc::ServerUnaryReactor* GnmiService::Capabilities(
     const gnmi::CapabilityRequest* request,
     gnmi::CapabilityResponse* response) {
   return Serve<gnmi::CapabilityResponse>(
-      context, "Capabilities", response,
+      context, "Capabilities", response, 0,
       [this, request](const security::Identity&, const CallInfo&) {
         return handler_.Capabilities(*request);
       });
@@ -105,7 +139,7 @@ grpc::ServerUnaryReactor* GnmiService::Get(grpc::CallbackServerContext* context,
                                            const gnmi::GetRequest* request,
                                            gnmi::GetResponse* response) {
   return Serve<gnmi::GetResponse>(
-      context, "Get", response,
+      context, "Get", response, static_cast<size_t>(request->path_size()),
       [this, request](const security::Identity& identity, const CallInfo& call)
           -> absl::StatusOr<gnmi::GetResponse> {
         std::vector<const gnmi::Path*> paths;
@@ -123,6 +157,9 @@ grpc::ServerUnaryReactor* GnmiService::Set(grpc::CallbackServerContext* context,
                                            gnmi::SetResponse* response) {
   return Serve<gnmi::SetResponse>(
       context, "Set", response,
+      static_cast<size_t>(request->delete__size() + request->replace_size() +
+                          request->update_size() +
+                          request->union_replace_size()),
       [this, request](const security::Identity& identity, const CallInfo& call)
           -> absl::StatusOr<gnmi::SetResponse> {
         std::vector<const gnmi::Path*> paths;
@@ -176,12 +213,54 @@ class UnimplementedSubscribe final
   void OnDone() override { delete this; }
 };
 
+// A stream admission control refused: its status at once.
+class RefusedSubscribe final
+    : public grpc::ServerBidiReactor<gnmi::SubscribeRequest,
+                                     gnmi::SubscribeResponse> {
+ public:
+  explicit RefusedSubscribe(const grpc::Status& status) { Finish(status); }
+  void OnDone() override { delete this; }
+};
+
 }  // namespace
 
 grpc::ServerBidiReactor<gnmi::SubscribeRequest, gnmi::SubscribeResponse>*
 GnmiService::Subscribe(grpc::CallbackServerContext* context) {
   if (subscribe_.hub == nullptr) return new UnimplementedSubscribe();
-  return NewSubscribeReactor(context, subscribe_);
+  if (admission_ == nullptr) return NewSubscribeReactor(context, subscribe_);
+  ClaimedCredentials claimed;
+  const auto& metadata = context->client_metadata();
+  if (auto it = metadata.find("username"); it != metadata.end()) {
+    claimed.user = std::string_view(it->second.data(), it->second.size());
+  }
+  if (auto it = metadata.find("password"); it != metadata.end()) {
+    claimed.password = std::string_view(it->second.data(), it->second.size());
+  }
+  auto admitted = admission_->AdmitStream(context->peer(), claimed);
+  if (!admitted.ok()) {
+    RecorderFor("Subscribe")
+        .Record(static_cast<int>(grpc::StatusCode::RESOURCE_EXHAUSTED),
+                std::chrono::steady_clock::now());
+    return new RefusedSubscribe(ToGrpcStatus(admitted.status()));
+  }
+  // The stream's copy of the context holds the ticket (in the hook) until
+  // the stream is gone; its set-up runs on the ticket's lane.
+  SubscribeContext stream = subscribe_;
+  Ticket ticket = *std::move(admitted);
+  stream.work = &admission_->QueueFor(*ticket, *subscribe_.work);
+  Admission* admission = admission_;
+  const std::string peer = context->peer();
+  stream.admit_subscription = [admission, ticket](
+                                  const std::string& user,
+                                  const gnmi::SubscriptionList& list) {
+    RETURN_IF_ERROR(admission->CheckSubscriptions(
+        static_cast<size_t>(list.subscription_size())));
+    return admission->AdmitStreamUser(*ticket, user);
+  };
+  stream.authentication_failed = [admission, peer] {
+    admission->AuthenticationFailed(peer);
+  };
+  return NewSubscribeReactor(context, stream);
 }
 
 }  // namespace southgate::northbound

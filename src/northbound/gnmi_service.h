@@ -9,6 +9,7 @@
 #include "common/work_queue.h"
 #include "github.com/openconfig/gnmi/proto/gnmi/gnmi.grpc.pb.h"
 #include "northbound/access.h"
+#include "northbound/admission.h"
 #include "northbound/gnmi_handler.h"
 #include "northbound/subscribe_reactor.h"
 
@@ -35,6 +36,9 @@ class GnmiService final : public gnmi::gNMI::CallbackService {
   void EnableSubscribe(const SubscribeContext& subscribe) {
     subscribe_ = subscribe;
   }
+  // Rate limits, concurrency caps and load shedding (before serving); off
+  // until called. `admission` outlives the server.
+  void EnableAdmission(Admission* admission) { admission_ = admission; }
 
  private:
   // `handle` runs on a worker after authentication; it authorizes what
@@ -45,7 +49,7 @@ class GnmiService final : public gnmi::gNMI::CallbackService {
   template <typename Response>
   grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context,
                                   const char* method, Response* response,
-                                  Handle<Response> handle);
+                                  size_t paths, Handle<Response> handle);
   // Authorizes `paths` under `prefix` on the target the request addresses
   // (the only device when the prefix names none).
   absl::Status AuthorizeTarget(const security::Identity& identity,
@@ -59,6 +63,7 @@ class GnmiService final : public gnmi::gNMI::CallbackService {
   AccessControl& access_;
   WorkQueue& work_;
   SubscribeContext subscribe_;
+  Admission* admission_ = nullptr;
 };
 
 grpc::Status ToGrpcStatus(const absl::Status& status);

@@ -37,13 +37,46 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
 
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, credentials, &server->port_);
-  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  const config::Limits& limits = options.limits;
+  builder.SetMaxReceiveMessageSize(static_cast<int>(limits.max_message_bytes));
   builder.SetMaxSendMessageSize(options.max_message_bytes);
-  // Detect dead clients; allow gnmic's default keepalive pings.
+  // Flood resistance at the HTTP/2 layer (docs/security.md): streams per
+  // connection, header size, ping abuse, connection age, gRPC's memory.
+  builder.AddChannelArgument(
+      GRPC_ARG_MAX_CONCURRENT_STREAMS,
+      static_cast<int>(limits.max_streams_per_connection));
+  builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE,
+                             static_cast<int>(limits.max_metadata_bytes));
+  // Detect dead clients; allow gnmic's default keepalive pings, refuse
+  // more frequent ones (GOAWAY after max_ping_strikes).
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60 * 1000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20 * 1000);
   builder.AddChannelArgument(
-      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10 * 1000);
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+      static_cast<int>(limits.keepalive_min_ping_interval.count()));
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MAX_PING_STRIKES,
+      static_cast<int>(limits.keepalive_max_ping_strikes));
+  if (limits.max_connection_age.count() > 0) {
+    builder.AddChannelArgument(
+        GRPC_ARG_MAX_CONNECTION_AGE_MS,
+        static_cast<int>(limits.max_connection_age.count()));
+    if (limits.max_connection_age_grace.count() > 0) {
+      builder.AddChannelArgument(
+          GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+          static_cast<int>(limits.max_connection_age_grace.count()));
+    }
+  }
+  if (limits.max_connection_idle.count() > 0) {
+    builder.AddChannelArgument(
+        GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+        static_cast<int>(limits.max_connection_idle.count()));
+  }
+  if (limits.grpc_memory_bytes > 0) {
+    grpc::ResourceQuota quota("southgate");
+    quota.Resize(static_cast<size_t>(limits.grpc_memory_bytes));
+    builder.SetResourceQuota(quota);
+  }
   for (grpc::Service* service : services) builder.RegisterService(service);
   server->server_ = builder.BuildAndStart();
   if (!server->server_ || server->port_ == 0) {

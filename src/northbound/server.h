@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "config/limits.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/security/tls_certificate_provider.h"
 
@@ -26,7 +27,9 @@ struct ServerOptions {
   // none / request (verify when presented) / require (and verify).
   grpc_ssl_client_certificate_request_type client_cert =
       GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE;
-  int max_message_bytes = 64 << 20;
+  int max_message_bytes = 64 << 20;  // largest response sent
+  // Receive size, HTTP/2 streams, keepalive, connection age, memory.
+  config::Limits limits;
 };
 
 class Server {

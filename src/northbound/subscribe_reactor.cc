@@ -137,7 +137,7 @@ class Stream final : public std::enable_shared_from_this<Stream> {
 
   Reactor* reactor_;  // null after OnDone
   grpc::CallbackServerContext* const context_;
-  const SubscribeContext& ctx_;
+  const SubscribeContext ctx_;  // a copy: GnmiService adds per-stream hooks
   CallInfo call_;
   security::Identity identity_;  // set before Subscribe() runs
   // For the per-RPC metrics: a Subscribe's latency is its whole life.
@@ -288,11 +288,20 @@ void Stream::OnReadDone(bool ok) {
 void Stream::Setup(gnmi::SubscriptionList list) {
   auto identity = ctx_.access->Authenticate(call_, "Subscribe");
   if (!identity.ok()) {
+    if (ctx_.authentication_failed) ctx_.authentication_failed();
     std::lock_guard lock(mutex_);
     FinishLocked(GrpcError(identity.status()));
     return;
   }
   identity_ = *std::move(identity);
+  if (ctx_.admit_subscription) {
+    absl::Status admitted = ctx_.admit_subscription(identity_.user, list);
+    if (!admitted.ok()) {
+      std::lock_guard lock(mutex_);
+      FinishLocked(GrpcError(admitted));
+      return;
+    }
+  }
   absl::Status status = Subscribe(list);
   if (!status.ok()) {
     spdlog::info("Subscribe by {} from {}: {}", identity_.user, call_.peer,

@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
+#include <string>
 
 #include "common/work_queue.h"
 #include "devices/device_manager.h"
@@ -37,10 +39,18 @@ struct SubscribeContext {
   telemetry::Hub* hub = nullptr;
   telemetry::TimerService* timers = nullptr;
   SubscribeLimits limits;
+  // Admission control (northbound/admission.h), set per stream by
+  // GnmiService; empty when off. Called once authenticated, before
+  // set-up: a non-OK status ends the stream with it.
+  std::function<absl::Status(const std::string& user,
+                             const gnmi::SubscriptionList& list)>
+      admit_subscription;
+  std::function<void()> authentication_failed;
 };
 
 // A new reactor for one Subscribe RPC; it deletes itself in OnDone.
-// `subscribe` must outlive every stream (stop the server first).
+// The stream keeps a copy of `subscribe`; what it points to must outlive
+// every stream (stop the server first).
 grpc::ServerBidiReactor<gnmi::SubscribeRequest, gnmi::SubscribeResponse>*
 NewSubscribeReactor(grpc::CallbackServerContext* context,
                     const SubscribeContext& subscribe);
