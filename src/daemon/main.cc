@@ -122,11 +122,12 @@ std::string ReadSecretFromTerminal(const char* prompt) {
   bool tty = isatty(STDIN_FILENO);
   termios saved{};
   if (tty) {
-    std::cerr << prompt << std::flush;
+    // Echo off before the prompt: whatever is typed after it is hidden.
     tcgetattr(STDIN_FILENO, &saved);
     termios quiet = saved;
     quiet.c_lflag &= ~ECHO;
     tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    std::cerr << prompt << std::flush;
   }
   std::getline(std::cin, secret);
   if (tty) {
@@ -208,7 +209,8 @@ int UserAdd(const UserCommand& command) {
     }
     user.password_hash = *std::move(hash);
   }
-  if (existing != users->end()) {
+  const bool replaced = existing != users->end();
+  if (replaced) {
     *existing = std::move(user);
   } else {
     users->push_back(std::move(user));
@@ -218,8 +220,8 @@ int UserAdd(const UserCommand& command) {
     std::cerr << "southgated: " << status.message() << "\n";
     return 1;
   }
-  std::cerr << (existing != users->end() ? "changed" : "added") << " user '"
-            << command.name << "' (" << command.role << ") in " << command.file
+  std::cerr << (replaced ? "changed" : "added") << " user '" << command.name
+            << "' (" << command.role << ") in " << command.file
             << "; send SIGHUP to a running daemon to apply\n";
   return 0;
 }

@@ -3,6 +3,8 @@
 // Mutual TLS, identity from certificates, passwords and throttling,
 // authorization rules, certificate rotation, the audit log and the
 // `southgated user` subcommand.
+#include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -503,6 +505,19 @@ TEST(SecurityEndToEnd, PathRuleDeniesASubtreeForGetSetAndSubscribe) {
 
   EXPECT_THAT(audit, HasSubstr("\"target\":\"sim2\""));
   EXPECT_THAT(audit, Not(HasSubstr("pwned")));
+
+  // Rules change live on SIGHUP.
+  daemon.RewriteConfig(
+      Config("", "audit:\n  file: {DIR}/audit.log\n",
+             SimDeviceYaml("sim1") + SimDeviceYaml("sim2")));
+  daemon.Signal(SIGHUP);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  do {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    status = Get(channel, GetOf(kSystem, "sim1"), "admin", "admin");
+  } while (!status.ok() && std::chrono::steady_clock::now() < deadline);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_THAT(daemon.Log(), HasSubstr("0 authorization rules"));
 }
 
 // --- rotation ------------------------------------------------------------
@@ -711,11 +726,18 @@ TEST(SecurityEndToEnd, UserSubcommandRoundTrip) {
   CommandResult add = RunSouthgated(
       "user add alice --role read-write --file " + file, password + "\n", dir);
   ASSERT_EQ(add.exit_code, 0) << add.err;
+  EXPECT_THAT(add.err, HasSubstr("added user 'alice' (read-write)"));
   CommandResult again =
       RunSouthgated("user add alice --file " + file, "x\n", dir);
   EXPECT_NE(again.exit_code, 0);
   EXPECT_THAT(again.err, HasSubstr("already exists"));
   CommandResult empty = RunSouthgated("user add bob --file " + file, "\n", dir);
+  EXPECT_THAT(empty.err, HasSubstr("empty password refused"));
+  CommandResult replaced =
+      RunSouthgated("user add alice --replace --role read-write --file " + file,
+                    password + "\n", dir);
+  EXPECT_EQ(replaced.exit_code, 0) << replaced.err;
+  EXPECT_THAT(replaced.err, HasSubstr("changed user 'alice'"));
   EXPECT_NE(empty.exit_code, 0);
   ASSERT_EQ(RunSouthgated("user add carol --certificate-only --role admin "
                           "--file " +
@@ -772,6 +794,54 @@ TEST(SecurityEndToEnd, UserSubcommandRoundTrip) {
   } while (status.ok() && std::chrono::steady_clock::now() < deadline);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_THAT(daemon.Log(), Not(HasSubstr(password)));
+  std::error_code ignored;
+  fs::remove_all(dir, ignored);
+}
+
+// Reads from `fd` until `wanted` shows up, the other side closes, or 20 s.
+bool ReadUntil(int fd, const std::string& wanted, std::string& seen) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (!wanted.empty() && seen.find(wanted) != std::string::npos) return true;
+    pollfd ready{fd, POLLIN, 0};
+    if (poll(&ready, 1, 100) <= 0) continue;
+    char buffer[256];
+    ssize_t n = read(fd, buffer, sizeof(buffer));
+    if (n <= 0) return wanted.empty();  // EIO once the child has exited
+    seen.append(buffer, static_cast<size_t>(n));
+  }
+  return false;
+}
+
+TEST(SecurityEndToEnd, UserAddOnATerminalDoesNotEchoThePassword) {
+  char pattern[] = "/tmp/southgate-users-XXXXXX";
+  const std::string dir = mkdtemp(pattern);
+  const std::string file = dir + "/users.yaml";
+  const std::string password = "typed-on-a-tty-93";
+  int terminal = -1;
+  pid_t pid = forkpty(&terminal, nullptr, nullptr, nullptr);
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    execl(SOUTHGATED_BINARY, SOUTHGATED_BINARY, "user", "add", "tty-user",
+          "--role", "read-only", "--file", file.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::string seen;
+  ASSERT_TRUE(ReadUntil(terminal, "password: ", seen)) << seen;
+  ASSERT_EQ(write(terminal, (password + "\n").data(), password.size() + 1),
+            static_cast<ssize_t>(password.size() + 1));
+  ASSERT_TRUE(ReadUntil(terminal, "again: ", seen)) << seen;
+  ASSERT_EQ(write(terminal, (password + "\n").data(), password.size() + 1),
+            static_cast<ssize_t>(password.size() + 1));
+  ReadUntil(terminal, "", seen);
+  close(terminal);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << seen;
+  EXPECT_THAT(seen, HasSubstr("added user 'tty-user'"));
+  EXPECT_THAT(seen, Not(HasSubstr(password)));  // never echoed or printed
+  EXPECT_THAT(ReadAll(file), HasSubstr("$argon2id$"));
   std::error_code ignored;
   fs::remove_all(dir, ignored);
 }
