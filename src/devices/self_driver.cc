@@ -77,6 +77,7 @@ std::string SelfDriver::StateDocument() const {
       {"southgate-devices:daemon",
        {{"version", version_},
         {"start-time", start_time_},
+        {"schema-contexts", std::to_string(schemas_ ? schemas_->size() : 0)},
         {"telemetry",
          {{"upstream-subscriptions",
            std::to_string(counters.upstream_subscriptions)},

@@ -23,6 +23,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
@@ -250,6 +251,36 @@ std::string ElementText(std::string_view xml, std::string_view name) {
 
 }  // namespace
 
+class ServerContext {
+ public:
+  ~ServerContext() { schema::foreign::DestroyContext(context); }
+  std::mutex setup_mutex;
+  ly_ctx* context = nullptr;  // created by the first set-up
+};
+
+namespace {
+
+std::shared_ptr<ServerContext> ServerContextFor(const SshOptions& options) {
+  static std::mutex mutex;
+  static auto* servers =
+      new std::map<std::string, std::weak_ptr<ServerContext>>();
+  const std::string key = absl::StrCat(options.host, "\n", options.port, "\n",
+                                       options.schema_searchpath);
+  std::lock_guard<std::mutex> lock(mutex);
+  for (auto it = servers->begin(); it != servers->end();) {
+    it = it->second.expired() ? servers->erase(it) : std::next(it);
+  }
+  auto& slot = (*servers)[key];
+  auto server = slot.lock();
+  if (!server) {
+    server = std::make_shared<ServerContext>();
+    slot = server;
+  }
+  return server;
+}
+
+}  // namespace
+
 absl::StatusCode CodeForErrorTag(std::string_view tag) {
   if (tag == "invalid-value" || tag == "unknown-element" ||
       tag == "bad-element" || tag == "missing-element" ||
@@ -312,7 +343,8 @@ absl::Status ErrorStatus(std::string_view what,
       absl::StrCat(std::string(what), " failed: ", absl::StrJoin(parts, "; ")));
 }
 
-Session::Session(nc_session* session) : session_(session) {
+Session::Session(nc_session* session, std::shared_ptr<ServerContext> server)
+    : session_(session), server_(std::move(server)) {
   if (const char* const* caps = nc_session_get_cpblts(session)) {
     for (; *caps; ++caps) capabilities_.emplace_back(*caps);
   }
@@ -403,18 +435,28 @@ absl::StatusOr<std::unique_ptr<Session>> Session::ConnectSsh(
     std::error_code ec;
     std::filesystem::create_directories(options.schema_searchpath, ec);
   }
-  // The schema search path is a per-thread libnetconf2 client setting.
+  // The schema search path is a per-thread libnetconf2 client setting
+  // (where <get-schema> results are stored).
   nc_client_set_schema_searchpath(options.schema_searchpath.empty()
                                       ? nullptr
                                       : options.schema_searchpath.c_str());
+  std::shared_ptr<ServerContext> server = ServerContextFor(options);
+  std::lock_guard<std::mutex> setup(server->setup_mutex);
+  if (!server->context) {
+    server->context =
+        schema::foreign::NewSessionContext(options.schema_searchpath);
+    if (!server->context) {
+      return absl::InternalError("cannot create a libyang context");
+    }
+  }
   // libnetconf2 owns (and frees) `ssh` from here on, also on failure.
   owner.ssh = nullptr;
-  nc_session* session = nc_connect_libssh(ssh, nullptr);
+  nc_session* session = nc_connect_libssh(ssh, server->context);
   if (!session) {
     return absl::UnavailableError(absl::StrCat(
         where, ": NETCONF session setup failed (netconf subsystem or hello)"));
   }
-  return std::unique_ptr<Session>(new Session(session));
+  return std::unique_ptr<Session>(new Session(session, std::move(server)));
 }
 
 bool Session::HasCapability(std::string_view prefix) const {

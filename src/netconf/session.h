@@ -22,6 +22,16 @@ struct nc_rpc;
 
 namespace southgate::netconf {
 
+// What the sessions to one server (host, port, schema search path) share:
+// the libyang context libnetconf2 fills from the server's modules (one copy
+// instead of one per session: a context of ~30 modules costs most of a
+// megabyte) and the lock that makes their NETCONF set-up (hello, context
+// fill, any <get-schema>) run one at a time. netconfd 2.13 leaves sessions
+// without a reply when several send <get-schema> at once, and libnetconf2
+// sends some on every set-up with a context of its own (imports without a
+// revision). TCP and SSH (key exchange, authentication) stay parallel.
+class ServerContext;
+
 struct SshOptions {
   std::string host;
   uint16_t port = 830;
@@ -106,7 +116,7 @@ class Session {
  private:
   // Shares the connect and the raw session (its own reader thread).
   friend class NotificationSession;
-  explicit Session(nc_session* session);
+  Session(nc_session* session, std::shared_ptr<ServerContext> server);
   struct Reply;
   // Sends `rpc` (taking ownership) and waits for its reply: the printed
   // <data> (or "" for <ok/>), or the mapped rpc-error.
@@ -114,6 +124,8 @@ class Session {
                                    bool want_data);
 
   nc_session* session_;
+  // Outlives session_ (freed first in ~Session): session_ uses its context.
+  std::shared_ptr<ServerContext> server_;
   std::vector<std::string> capabilities_;
   std::chrono::milliseconds rpc_timeout_{10000};
 };

@@ -478,6 +478,19 @@ void Free(lyd_node* tree) {
   if (tree) lyd_free_all(tree);
 }
 
+ly_ctx* NewSessionContext(const std::string& searchdir) {
+  ly_ctx* context = nullptr;
+  if (ly_ctx_new(searchdir.empty() ? nullptr : searchdir.c_str(),
+                 LY_CTX_NO_YANGLIBRARY, &context) != LY_SUCCESS) {
+    return nullptr;
+  }
+  return context;
+}
+
+void DestroyContext(ly_ctx* context) {
+  if (context) ly_ctx_destroy(context);
+}
+
 }  // namespace foreign
 
 }  // namespace southgate::schema

@@ -16,6 +16,7 @@
 #include "southgate/driver.h"
 
 struct lyd_node;
+struct ly_ctx;
 
 namespace southgate::schema {
 
@@ -59,6 +60,11 @@ std::string PrintJson(const lyd_node* tree);
 absl::StatusOr<std::string> AnyChildText(const lyd_node* op,
                                          std::string_view name);
 void Free(lyd_node* tree);
+// An empty context for libnetconf2 sessions to fill with a server's modules
+// (searching `searchdir` first, as libnetconf2's own default context does);
+// null on failure. Freed with DestroyContext after its last session.
+ly_ctx* NewSessionContext(const std::string& searchdir);
+void DestroyContext(ly_ctx* context);
 }  // namespace foreign
 
 }  // namespace southgate::schema

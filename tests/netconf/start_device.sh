@@ -17,6 +17,9 @@
 #    keep a fast keepalive.
 #  - the scratch folder must be readable by the test user
 #    (netconf-subsystem runs as that user and opens the socket).
+# Scale runs (many sessions to one server) raise the limits with
+# NETCONFD_MAX_SESSIONS (netconfd default 1024) and SSHD_MAX_STARTUPS
+# (unauthenticated connections sshd accepts at once, default here 200).
 set -euo pipefail
 dir=$1 port=$2 user=$3 password=$4 what=${5:-all}
 mkdir -p "$dir" /run/sshd
@@ -36,6 +39,7 @@ if [[ $what == all || $what == netconfd ]]; then
     --module="$modules/iana-if-type@2014-05-08.yang" \
     --module="$modules/ietf-interfaces@2014-05-08.yang" \
     --log="$dir/netconfd.log" --log-level="${NETCONFD_LOG_LEVEL:-info}" \
+    --max-sessions="${NETCONFD_MAX_SESSIONS:-1024}" \
     ${NETCONFD_EXTRA_ARGS:-} \
     >"$dir/netconfd.out" 2>&1 </dev/null &
   pid=$!
@@ -70,7 +74,7 @@ KbdInteractiveAuthentication no
 PubkeyAuthentication yes
 StrictModes no
 AuthorizedKeysFile $dir/authorized_keys
-MaxStartups 200
+MaxStartups ${SSHD_MAX_STARTUPS:-200}
 MaxSessions 200
 Subsystem netconf "/usr/sbin/netconf-subsystem --ncxserver-sockname=$port@$dir/ncx.sock"
 CONF
