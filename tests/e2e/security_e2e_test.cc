@@ -507,9 +507,8 @@ TEST(SecurityEndToEnd, PathRuleDeniesASubtreeForGetSetAndSubscribe) {
   EXPECT_THAT(audit, Not(HasSubstr("pwned")));
 
   // Rules change live on SIGHUP.
-  daemon.RewriteConfig(
-      Config("", "audit:\n  file: {DIR}/audit.log\n",
-             SimDeviceYaml("sim1") + SimDeviceYaml("sim2")));
+  daemon.RewriteConfig(Config("", "audit:\n  file: {DIR}/audit.log\n",
+                              SimDeviceYaml("sim1") + SimDeviceYaml("sim2")));
   daemon.Signal(SIGHUP);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   do {
@@ -622,6 +621,34 @@ TEST(SecurityEndToEnd, CertificateRotationKeepsLiveStreamsAndServesNewOnes) {
   EXPECT_THAT(metrics->body, HasSubstr("southgate_tls_reloads_total{result="
                                        "\"rejected\"}"));
   context->TryCancel();
+}
+
+TEST(SecurityEndToEnd, ClientCaBundleRotation) {
+  Pki pki;
+  DaemonProcess daemon(Config(pki.Tls("require")));
+  IssuedCertificate old_client = Issue("admin", &pki.ca);
+  IssuedCertificate new_client = Issue("admin", &pki.other_ca);
+  auto as = [&](const IssuedCertificate& cert) {
+    return Channel(daemon.address(), pki.ca.cert_pem, &cert);
+  };
+  ASSERT_TRUE(WaitServing(
+      daemon, [&] { return as(old_client); }, "admin", "admin"))
+      << daemon.Log();
+  const auto get = GetOf(kInterfaces, "sim1");
+  EXPECT_EQ(Get(as(new_client), get, "admin", "admin").error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+
+  // The clients' CA changes: only certificates from the new one are let in.
+  WriteAtomically(pki.dir + "/ca.crt", pki.other_ca.cert_pem);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  grpc::Status status;
+  do {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    status = Get(as(new_client), get, "admin", "admin");
+  } while (!status.ok() && std::chrono::steady_clock::now() < deadline);
+  EXPECT_TRUE(status.ok()) << status.error_message() << daemon.Log();
+  EXPECT_EQ(Get(as(old_client), get, "admin", "admin").error_code(),
+            grpc::StatusCode::UNAVAILABLE);
 }
 
 // --- audit -----------------------------------------------------------------
