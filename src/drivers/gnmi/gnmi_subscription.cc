@@ -1,0 +1,278 @@
+#include "drivers/gnmi/gnmi_subscription.h"
+
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "drivers/gnmi/gnmi_convert.h"
+#include "spdlog/spdlog.h"
+
+namespace southgate::drivers::gnmi_driver {
+namespace {
+
+int64_t WallNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Errors that are the request's fault, not the connection's: re-opening
+// the stream would get the same answer.
+bool IsPermanent(absl::StatusCode code, bool synced_once) {
+  switch (code) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kUnimplemented:
+      return true;
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kUnauthenticated:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kOutOfRange:
+      // Before the first sync the client hears about it; later (the
+      // device came back with other rules) the stream waits for a fix
+      // while the device state says why.
+      return !synced_once;
+    default:
+      return false;
+  }
+}
+
+// `path` is `ancestor` or lies below it.
+bool IsAtOrBelow(const std::string& path, const std::string& ancestor) {
+  if (!path.starts_with(ancestor)) return false;
+  if (path.size() == ancestor.size()) return true;
+  const char next = path[ancestor.size()];
+  return next == '/' || next == '[';
+}
+
+}  // namespace
+
+absl::StatusOr<::gnmi::SubscribeRequest> BuildSubscribeRequest(
+    const GnmiDriver& driver, const schema::GnmiTranslator& translator,
+    const std::vector<SubscriptionSpec>& specs) {
+  ::gnmi::SubscribeRequest request;
+  ::gnmi::SubscriptionList* list = request.mutable_subscribe();
+  list->set_mode(::gnmi::SubscriptionList::STREAM);
+  if (driver.options().target) {
+    list->mutable_prefix()->set_target(*driver.options().target);
+  }
+  for (const SubscriptionSpec& spec : specs) {
+    ::gnmi::Subscription* subscription = list->add_subscription();
+    ASSIGN_OR_RETURN(*subscription->mutable_path(),
+                     translator.ToGnmiPath(spec.xpath));
+    switch (spec.mode) {
+      case SubscriptionMode::kTargetDefined:
+        subscription->set_mode(::gnmi::TARGET_DEFINED);
+        break;
+      case SubscriptionMode::kOnChange:
+        subscription->set_mode(::gnmi::ON_CHANGE);
+        break;
+      case SubscriptionMode::kSample:
+        subscription->set_mode(::gnmi::SAMPLE);
+        subscription->set_sample_interval(
+            static_cast<uint64_t>(spec.sample_interval_ns));
+        break;
+    }
+  }
+  return request;
+}
+
+absl::StatusOr<std::unique_ptr<Subscription>> GnmiSubscription::Start(
+    GnmiDriver* driver, ::gnmi::SubscribeRequest request,
+    const std::vector<SubscriptionSpec>& specs,
+    std::shared_ptr<NotificationSink> sink) {
+  bool sample_only = true;
+  for (const auto& spec : specs) {
+    if (spec.mode != SubscriptionMode::kSample) sample_only = false;
+  }
+  std::unique_ptr<GnmiSubscription> subscription(new GnmiSubscription(
+      driver, std::move(request), sample_only, std::move(sink)));
+  GnmiSubscription* self = subscription.get();
+  self->thread_ = std::thread([self] { self->Run(); });
+  return subscription;
+}
+
+GnmiSubscription::GnmiSubscription(GnmiDriver* driver,
+                                   ::gnmi::SubscribeRequest request,
+                                   bool sample_only,
+                                   std::shared_ptr<NotificationSink> sink)
+    : driver_(driver),
+      request_(std::move(request)),
+      sample_only_(sample_only),
+      sink_(std::move(sink)) {}
+
+GnmiSubscription::~GnmiSubscription() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+    if (active_) active_->TryCancel();
+  }
+  stop_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool GnmiSubscription::Sleep(std::chrono::milliseconds delay) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  return !stop_cv_.wait_for(lock, delay, [this] { return stopping_; });
+}
+
+void GnmiSubscription::Run() {
+  const GnmiOptions& options = driver_->options();
+  std::mt19937_64 random(static_cast<uint64_t>(WallNs()));
+  std::uniform_real_distribution<double> jitter(0.8, 1.2);
+  auto delay = options.backoff_initial;
+  while (true) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stopping_) return;
+    }
+    auto session = driver_->CurrentSession();
+    auto translator = driver_->Translator();
+    if (!session || !translator) {
+      // The driver's worker reconnects; wait for it (in slices, to stop).
+      driver_->WaitSession(0, std::chrono::milliseconds(250));
+      continue;
+    }
+    const bool was_synced = synced_once_;
+    absl::Status status = RunStream(*session, *translator);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stopping_) return;
+    }
+    if (IsPermanent(status.code(), synced_once_)) {
+      spdlog::warn("{}: upstream Subscribe refused: {}", driver_->log_name(),
+                   std::string(status.message()));
+      sink_->OnError(status);
+      return;
+    }
+    // A stream that had synced ran fine: start the backoff over.
+    if (synced_once_ && !was_synced) delay = options.backoff_initial;
+    auto wait = std::chrono::milliseconds(
+        static_cast<int64_t>(delay.count() * jitter(random)));
+    spdlog::info(
+        "{}: upstream Subscribe ended ({}); re-subscribing in {} ms, "
+        "northbound streams stay open",
+        driver_->log_name(), std::string(status.message()), wait.count());
+    if (!Sleep(wait)) return;
+    delay = std::min(options.backoff_max,
+                     std::chrono::milliseconds(static_cast<int64_t>(
+                         delay.count() * options.backoff_multiplier)));
+  }
+}
+
+absl::Status GnmiSubscription::RunStream(
+    const Session& session, const schema::GnmiTranslator& translator) {
+  grpc::ClientContext context;
+  driver_->PrepareContext(context, std::chrono::milliseconds(0));
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_) return absl::CancelledError("subscription closed");
+    active_ = &context;
+  }
+  auto& streams = driver_->upstream_streams_counter();
+  streams.fetch_add(1);
+  auto stream = session.stub->Subscribe(&context);
+  ::gnmi::SubscribeRequest request = request_;
+  request.mutable_subscribe()->set_encoding(ToProtoEncoding(session.encoding));
+  // Every stream after the first synced one is a resync of the cache.
+  syncing_ = true;
+  resyncing_ = synced_once_;
+  seen_.clear();
+  if (stream->Write(request)) {
+    ::gnmi::SubscribeResponse response;
+    while (stream->Read(&response)) {
+      if (response.has_update()) {
+        OnUpdate(response.update(), translator);
+      } else if (response.sync_response()) {
+        OnSyncResponse();
+      }
+    }
+  }
+  grpc::Status finished = stream->Finish();
+  streams.fetch_sub(1);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    active_ = nullptr;
+  }
+  if (finished.ok()) {
+    return absl::UnavailableError("the device ended the stream");
+  }
+  return FromGrpc(finished, driver_->log_name() + ": Subscribe");
+}
+
+void GnmiSubscription::OnUpdate(const ::gnmi::Notification& notification,
+                                const schema::GnmiTranslator& translator) {
+  Notification out;
+  out.timestamp_ns =
+      notification.timestamp() > 0 ? notification.timestamp() : WallNs();
+  const ::gnmi::Path prefix = WithoutTarget(notification.prefix());
+  const bool suppress_unchanged = resyncing_ && syncing_ && !sample_only_;
+  for (const ::gnmi::Update& update : notification.update()) {
+    auto leaves = UpdateLeaves(translator, prefix, update);
+    if (!leaves.ok()) {
+      spdlog::debug("{}: skipped an update: {}", driver_->log_name(),
+                    std::string(leaves.status().message()));
+      continue;
+    }
+    for (Notification::LeafUpdate& leaf : *leaves) {
+      if (syncing_) seen_.insert(leaf.xpath);
+      auto it = known_.find(leaf.xpath);
+      if (it != known_.end()) {
+        if (suppress_unchanged && it->second == leaf.json_value) continue;
+        it->second = leaf.json_value;
+      } else {
+        known_.emplace(leaf.xpath, leaf.json_value);
+      }
+      out.updates.push_back(std::move(leaf));
+    }
+  }
+  for (const ::gnmi::Path& path : notification.delete_()) {
+    auto resolved = translator.ToXPath(prefix, path);
+    if (!resolved.ok()) continue;
+    // A deleted subtree takes every leaf below it out of the cache.
+    bool matched = false;
+    for (auto it = known_.begin(); it != known_.end();) {
+      if (IsAtOrBelow(it->first, resolved->xpath)) {
+        out.deletes.push_back(it->first);
+        it = known_.erase(it);
+        matched = true;
+      } else {
+        ++it;
+      }
+    }
+    if (!matched) out.deletes.push_back(resolved->xpath);
+  }
+  if (out.updates.empty() && out.deletes.empty()) return;
+  sink_->OnNotification(std::move(out));
+}
+
+void GnmiSubscription::OnSyncResponse() {
+  if (syncing_ && resyncing_) {
+    // What the device no longer has after the reconnect was deleted while
+    // we were away.
+    Notification gone;
+    gone.timestamp_ns = WallNs();
+    for (auto it = known_.begin(); it != known_.end();) {
+      if (!seen_.count(it->first)) {
+        gone.deletes.push_back(it->first);
+        it = known_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (!gone.deletes.empty()) {
+      spdlog::info("{}: resync after reconnect: {} leaves vanished",
+                   driver_->log_name(), gone.deletes.size());
+      sink_->OnNotification(std::move(gone));
+    }
+  }
+  syncing_ = false;
+  resyncing_ = false;
+  seen_.clear();
+  if (!synced_once_) {
+    synced_once_ = true;
+    sink_->OnSynced();
+  }
+}
+
+}  // namespace southgate::drivers::gnmi_driver

@@ -1,0 +1,69 @@
+// One upstream gNMI Subscribe stream (mode STREAM) per driver subscription,
+// i.e. per (device, path set) the telemetry hub shares between all its
+// northbound clients. The stream outlives connections: when it ends for a
+// transport reason it is re-opened (with backoff) once the driver is
+// connected again, the device's full state is read again up to its
+// sync_response, unchanged values are not repeated, and leaves that
+// vanished meanwhile are sent as deletes. The northbound streams never see
+// the reconnect except as those changes.
+#pragma once
+
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "drivers/gnmi/gnmi_driver.h"
+
+namespace southgate::drivers::gnmi_driver {
+
+// The SubscriptionList for `specs` (encoding filled in per stream).
+absl::StatusOr<::gnmi::SubscribeRequest> BuildSubscribeRequest(
+    const GnmiDriver& driver, const schema::GnmiTranslator& translator,
+    const std::vector<SubscriptionSpec>& specs);
+
+class GnmiSubscription : public Subscription {
+ public:
+  static absl::StatusOr<std::unique_ptr<Subscription>> Start(
+      GnmiDriver* driver, ::gnmi::SubscribeRequest request,
+      const std::vector<SubscriptionSpec>& specs,
+      std::shared_ptr<NotificationSink> sink);
+  ~GnmiSubscription() override;
+
+ private:
+  GnmiSubscription(GnmiDriver* driver, ::gnmi::SubscribeRequest request,
+                   bool sample_only, std::shared_ptr<NotificationSink> sink);
+  void Run();
+  // One upstream stream, until it ends; its final status.
+  absl::Status RunStream(const Session& session,
+                         const schema::GnmiTranslator& translator);
+  void OnUpdate(const ::gnmi::Notification& notification,
+                const schema::GnmiTranslator& translator);
+  void OnSyncResponse();
+  // Waits `delay` unless stopped; false when stopped.
+  bool Sleep(std::chrono::milliseconds delay);
+
+  GnmiDriver* const driver_;
+  ::gnmi::SubscribeRequest request_;
+  const bool sample_only_;  // SAMPLE repeats values: never suppress them
+  const std::shared_ptr<NotificationSink> sink_;
+
+  std::mutex mutex_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;
+  grpc::ClientContext* active_ = nullptr;  // the open stream, to cancel it
+  std::thread thread_;
+
+  // Reader thread only.
+  std::map<std::string, std::string> known_;  // data path -> JSON value
+  std::set<std::string> seen_;                // during a (re)sync
+  bool syncing_ = false;
+  bool resyncing_ = false;
+  bool synced_once_ = false;
+};
+
+}  // namespace southgate::drivers::gnmi_driver

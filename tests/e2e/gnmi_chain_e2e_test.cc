@@ -1,0 +1,809 @@
+// The gnmi driver end to end: two real southgated processes chained over
+// real gRPC/TLS. Daemon A reaches its devices with the gnmi driver; daemon B
+// serves sim devices and is the "router". Certificates are made per test
+// run with the openssl command (a CA, B's server certificate for the name
+// b.test, A's client certificate, and a second CA that nobody trusts).
+// No wall-clock assertions: every wait is bounded by a generous deadline.
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <condition_variable>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_replace.h"
+#include "daemon_fixture.h"
+#include "github.com/openconfig/gnmi/proto/gnmi/gnmi.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+
+namespace southgate::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using json = nlohmann::json;
+
+constexpr auto kWait = std::chrono::seconds(30);
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void WriteText(const std::string& path, const std::string& text) {
+  std::ofstream(path) << text;
+}
+
+// Test PKI made with the openssl command line tool.
+class Pki {
+ public:
+  Pki() {
+    char pattern[] = "/tmp/southgate-pki-XXXXXX";
+    dir_ = mkdtemp(pattern);
+    MakeCa("ca");
+    MakeCa("rogue-ca");
+    MakeCert("b", "ca", "b.test", true);
+    MakeCert("a", "ca", "southgate-a", false);
+    MakeCert("rogue", "rogue-ca", "southgate-a", false);
+    WriteText(dir_ + "/admin.pw", "admin\n");
+    WriteText(dir_ + "/wrong.pw", "not-the-password\n");
+    chmod((dir_ + "/admin.pw").c_str(), 0600);
+    chmod((dir_ + "/wrong.pw").c_str(), 0600);
+  }
+  ~Pki() {
+    std::error_code ignored;
+    if (!getenv("SOUTHGATE_KEEP_TEST_DIRS")) fs::remove_all(dir_, ignored);
+  }
+  std::string File(const std::string& name) const { return dir_ + "/" + name; }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  void Run(const std::string& command) {
+    int status = std::system((command + " >/dev/null 2>&1").c_str());
+    ASSERT_EQ(status, 0) << command;
+  }
+  void MakeCa(const std::string& name) {
+    Run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+        "-nodes -days 2 -subj /CN=" +
+        name + " -keyout " + File(name + ".key") + " -out " +
+        File(name + ".crt"));
+  }
+  void MakeCert(const std::string& name, const std::string& ca,
+                const std::string& cn, bool server) {
+    Run("openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+        "-subj /CN=" +
+        cn + " -keyout " + File(name + ".key") + " -out " +
+        File(name + ".csr"));
+    WriteText(File(name + ".ext"), server ? "subjectAltName=DNS:" + cn + "\n"
+                                          : "extendedKeyUsage=clientAuth\n");
+    Run("openssl x509 -req -days 2 -in " + File(name + ".csr") + " -CA " +
+        File(ca + ".crt") + " -CAkey " + File(ca + ".key") +
+        " -CAcreateserial -extfile " + File(name + ".ext") + " -out " +
+        File(name + ".crt"));
+  }
+  std::string dir_;
+};
+
+// Daemon B's server section: its certificate for b.test and, for mutual
+// TLS, the CA its clients' certificates must chain to.
+std::string BTls(const Pki& pki, bool require_client_cert) {
+  std::string yaml = "  tls:\n    cert: " + pki.File("b.crt") +
+                     "\n    key: " + pki.File("b.key") + "\n";
+  if (require_client_cert) yaml += "    ca: " + pki.File("ca.crt") + "\n";
+  return yaml;
+}
+
+// A channel to daemon B as a test client (with A's client certificate when
+// B wants one).
+std::shared_ptr<grpc::Channel> BChannel(const Pki& pki,
+                                        const std::string& address,
+                                        bool client_cert) {
+  grpc::SslCredentialsOptions tls;
+  tls.pem_root_certs = ReadText(pki.File("ca.crt"));
+  if (client_cert) {
+    tls.pem_cert_chain = ReadText(pki.File("a.crt"));
+    tls.pem_private_key = ReadText(pki.File("a.key"));
+  }
+  grpc::ChannelArguments args;
+  args.SetSslTargetNameOverride("b.test");
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(address, grpc::SslCredentials(tls), args);
+}
+
+bool WaitFor(const std::function<bool()>& condition,
+             std::chrono::seconds timeout = kWait) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return condition();
+}
+
+// B answers Capabilities with the sim's models. A fresh channel per try:
+// one channel would wait out gRPC's own reconnect backoff (seconds) after
+// B's port refused the first attempt.
+bool WaitServing(const std::function<std::shared_ptr<grpc::Channel>()>& make) {
+  return WaitFor([&] {
+    auto stub = gnmi::gNMI::NewStub(make());
+    auto context = ContextFor("admin", "admin");
+    context->set_deadline(std::chrono::system_clock::now() +
+                          std::chrono::seconds(2));
+    gnmi::CapabilityResponse response;
+    if (!stub->Capabilities(context.get(), {}, &response).ok()) return false;
+    for (const auto& model : response.supported_models()) {
+      if (model.name() == "ietf-interfaces") return true;
+    }
+    return false;
+  });
+}
+
+// One gnmi-driver device of daemon A pointing at B.
+std::string GnmiDeviceYaml(const std::string& name, const std::string& address,
+                           const std::vector<std::string>& options,
+                           const std::string& password_file) {
+  std::string yaml = "  - name: " + name +
+                     "\n    driver: gnmi\n    address: " + address + "\n";
+  if (!password_file.empty()) {
+    yaml +=
+        "    credentials: { username: admin, password_file: " + password_file +
+        " }\n";
+  }
+  yaml += "    options:\n";
+  for (const auto& option : options) yaml += "      " + option + "\n";
+  return yaml;
+}
+
+// Daemon A's device state, read from its own "southgate" target.
+struct DeviceState {
+  std::string state;
+  std::string last_error;
+  uint64_t reconnects = 0;
+};
+
+absl::StatusOr<json> GetJson(gnmi::gNMI::Stub& stub, const gnmi::Path& path,
+                             gnmi::Encoding encoding = gnmi::JSON_IETF) {
+  gnmi::GetRequest request;
+  *request.mutable_prefix() = gnmi::Path();
+  request.mutable_prefix()->set_target(path.target());
+  gnmi::Path relative = path;
+  relative.clear_target();
+  *request.add_path() = relative;
+  request.set_encoding(encoding);
+  gnmi::GetResponse response;
+  auto context = ContextFor("admin", "admin");
+  grpc::Status status = stub.Get(context.get(), request, &response);
+  if (!status.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                        status.error_message());
+  }
+  if (response.notification_size() != 1 ||
+      response.notification(0).update_size() != 1) {
+    return absl::NotFoundError(response.DebugString());
+  }
+  const gnmi::TypedValue& value = response.notification(0).update(0).val();
+  if (value.has_json_ietf_val()) return json::parse(value.json_ietf_val());
+  if (value.has_json_val()) return json::parse(value.json_val());
+  if (value.has_string_val()) return json(value.string_val());
+  return absl::InvalidArgumentError(value.DebugString());
+}
+
+DeviceState StateOf(gnmi::gNMI::Stub& a, const std::string& device) {
+  DeviceState out;
+  auto got = GetJson(
+      a,
+      MakePath({{"devices", {}}, {"device", {{"name", device}}}}, "southgate"));
+  if (!got.ok()) return out;
+  // JSON_IETF qualifies the members of a top-level node with its module.
+  auto member = [&](const std::string& name) -> json {
+    for (const std::string& key : {name, "southgate-devices:" + name}) {
+      if (got->contains(key)) return (*got)[key];
+    }
+    return json();
+  };
+  if (member("state").is_string()) out.state = member("state");
+  if (member("last-error").is_string()) out.last_error = member("last-error");
+  const json reconnects = member("reconnects");
+  if (reconnects.is_string()) {
+    out.reconnects = std::stoull(reconnects.get<std::string>());
+  } else if (reconnects.is_number()) {
+    out.reconnects = reconnects.get<uint64_t>();
+  }
+  return out;
+}
+
+uint64_t TelemetryCounter(gnmi::gNMI::Stub& stub, const std::string& leaf) {
+  auto got = GetJson(
+      stub,
+      MakePath({{"daemon", {}}, {"telemetry", {}}, {leaf, {}}}, "southgate"));
+  if (!got.ok()) return ~0ull;
+  return got->is_string() ? std::stoull(got->get<std::string>())
+                          : got->get<uint64_t>();
+}
+
+gnmi::Path Description(const std::string& target,
+                       const std::string& name = "eth0") {
+  return MakePath({{"interfaces", {}},
+                   {"interface", {{"name", name}}},
+                   {"description", {}}},
+                  target);
+}
+
+gnmi::Path InOctets(const std::string& target) {
+  return MakePath({{"interfaces-state", {}},
+                   {"interface", {{"name", "eth0"}}},
+                   {"statistics", {}},
+                   {"in-octets", {}}},
+                  target);
+}
+
+// "interfaces/interface[name=eth0]/description" for a notification's
+// prefix + path (the target left out).
+std::string PathText(const gnmi::Path& prefix, const gnmi::Path& path) {
+  std::string out;
+  for (const gnmi::Path* part : {&prefix, &path}) {
+    for (const auto& elem : part->elem()) {
+      if (!out.empty()) out += "/";
+      out += elem.name();
+      std::map<std::string, std::string> keys(elem.key().begin(),
+                                              elem.key().end());
+      for (const auto& [key, value] : keys) {
+        out += "[" + key + "=" + value + "]";
+      }
+    }
+  }
+  return out;
+}
+
+std::string ValueText(const gnmi::TypedValue& value) {
+  if (value.has_json_ietf_val()) return value.json_ietf_val();
+  if (value.has_json_val()) return value.json_val();
+  if (value.has_string_val()) return "\"" + value.string_val() + "\"";
+  if (value.has_uint_val()) return std::to_string(value.uint_val());
+  if (value.has_int_val()) return std::to_string(value.int_val());
+  if (value.has_bool_val()) return value.bool_val() ? "true" : "false";
+  return value.ShortDebugString();
+}
+
+// A Subscribe stream read on its own thread into a list of events.
+class StreamClient {
+ public:
+  struct Event {
+    bool sync = false;
+    bool deleted = false;
+    std::string path;
+    std::string value;
+    int64_t timestamp = 0;
+  };
+
+  StreamClient(const std::shared_ptr<grpc::Channel>& channel,
+               const gnmi::SubscribeRequest& request)
+      : stub_(gnmi::gNMI::NewStub(channel)) {
+    context_.AddMetadata("username", "admin");
+    context_.AddMetadata("password", "admin");
+    stream_ = stub_->Subscribe(&context_);
+    stream_->Write(request);
+    reader_ = std::thread([this] { Read(); });
+  }
+  ~StreamClient() {
+    context_.TryCancel();
+    reader_.join();
+  }
+
+  // Waits until `condition` holds for the events so far.
+  bool WaitUntil(const std::function<bool(const std::vector<Event>&)>& check,
+                 std::chrono::seconds timeout = kWait) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return changed_.wait_for(lock, timeout, [&] { return check(events_); });
+  }
+  bool WaitSynced() {
+    return WaitUntil([](const std::vector<Event>& events) {
+      for (const auto& e : events) {
+        if (e.sync) return true;
+      }
+      return false;
+    });
+  }
+  bool WaitValue(const std::string& path, const std::string& value,
+                 size_t from = 0) {
+    return WaitUntil([&](const std::vector<Event>& events) {
+      for (size_t i = from; i < events.size(); ++i) {
+        if (!events[i].deleted && events[i].path == path &&
+            events[i].value == value) {
+          return true;
+        }
+      }
+      return false;
+    });
+  }
+  std::vector<Event> events() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return events_;
+  }
+  size_t size() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return events_.size();
+  }
+  bool finished() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return finished_;
+  }
+  grpc::Status status() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return status_;
+  }
+
+ private:
+  void Read() {
+    gnmi::SubscribeResponse response;
+    while (stream_->Read(&response)) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (response.sync_response()) {
+        events_.push_back(Event{.sync = true});
+      }
+      const gnmi::Notification& n = response.update();
+      for (const auto& update : n.update()) {
+        events_.push_back(Event{.path = PathText(n.prefix(), update.path()),
+                                .value = ValueText(update.val()),
+                                .timestamp = n.timestamp()});
+      }
+      for (const auto& path : n.delete_()) {
+        events_.push_back(Event{.deleted = true,
+                                .path = PathText(n.prefix(), path),
+                                .timestamp = n.timestamp()});
+      }
+      changed_.notify_all();
+    }
+    grpc::Status status = stream_->Finish();
+    std::lock_guard<std::mutex> lock(mutex_);
+    finished_ = true;
+    status_ = status;
+    changed_.notify_all();
+  }
+
+  std::unique_ptr<gnmi::gNMI::Stub> stub_;
+  grpc::ClientContext context_;
+  std::unique_ptr<
+      grpc::ClientReaderWriter<gnmi::SubscribeRequest, gnmi::SubscribeResponse>>
+      stream_;
+  std::thread reader_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<Event> events_;
+  bool finished_ = false;
+  grpc::Status status_;
+};
+
+gnmi::SubscribeRequest StreamRequest(const gnmi::Path& path,
+                                     gnmi::SubscriptionMode mode,
+                                     uint64_t sample_interval_ns = 0) {
+  gnmi::SubscribeRequest request;
+  gnmi::SubscriptionList* list = request.mutable_subscribe();
+  list->mutable_prefix()->set_target(path.target());
+  list->set_mode(gnmi::SubscriptionList::STREAM);
+  list->set_encoding(gnmi::JSON_IETF);
+  gnmi::Subscription* subscription = list->add_subscription();
+  *subscription->mutable_path() = path;
+  subscription->mutable_path()->clear_target();
+  subscription->set_mode(mode);
+  subscription->set_sample_interval(sample_interval_ns);
+  return request;
+}
+
+grpc::Status SetUpdate(gnmi::gNMI::Stub& stub, const gnmi::Path& path,
+                       const std::string& json_ietf) {
+  gnmi::SetRequest request;
+  request.mutable_prefix()->set_target(path.target());
+  gnmi::Update* update = request.add_update();
+  *update->mutable_path() = path;
+  update->mutable_path()->clear_target();
+  update->mutable_val()->set_json_ietf_val(json_ietf);
+  gnmi::SetResponse response;
+  auto context = ContextFor("admin", "admin");
+  return stub.Set(context.get(), request, &response);
+}
+
+// ---------------------------------------------------------------------------
+// Mutual TLS: B requires a client certificate signed by the test CA (and,
+// as every southgate, a user). A reaches B's sim device r1 through several
+// gnmi-driver devices: good ones with each upstream encoding, and broken
+// ones (wrong CA, untrusted client certificate, none, wrong password).
+class GnmiChainMtlsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    pki_ = new Pki();
+    b_ = new DaemonProcess(TestConfig(
+        SimDeviceYaml("r1", {"update_interval_ms: 100"}), BTls(*pki_, true)));
+    b_channel_ = new std::shared_ptr<grpc::Channel>(
+        BChannel(*pki_, b_->address(), true));
+    ASSERT_TRUE(WaitServing([] {
+      return BChannel(*pki_, b_->address(), true);
+    })) << b_->Log();
+
+    auto device = [&](const std::string& name, std::vector<std::string> options,
+                      const std::string& password_file) {
+      options.push_back("target: r1");
+      options.push_back("tls_server_name: b.test");
+      return GnmiDeviceYaml(name, b_->address(), options, password_file);
+    };
+    const std::vector<std::string> mtls = {
+        "tls_ca_file: " + pki_->File("ca.crt"),
+        "tls_cert_file: " + pki_->File("a.crt"),
+        "tls_key_file: " + pki_->File("a.key")};
+    auto with = [&](std::vector<std::string> base, const std::string& extra) {
+      base.push_back(extra);
+      return base;
+    };
+    const std::string admin = pki_->File("admin.pw");
+    std::string devices =
+        device("r1", mtls, admin) +
+        device("r1json", with(mtls, "encoding: json"), admin) +
+        device("r1proto", with(mtls, "encoding: proto"), admin);
+    devices +=
+        device("badca",
+               {"tls_ca_file: " + pki_->File("rogue-ca.crt"),
+                "tls_cert_file: " + pki_->File("a.crt"),
+                "tls_key_file: " + pki_->File("a.key"), "backoff_max_ms: 1000"},
+               admin);
+    devices += device(
+        "badcert",
+        {"tls_ca_file: " + pki_->File("ca.crt"),
+         "tls_cert_file: " + pki_->File("rogue.crt"),
+         "tls_key_file: " + pki_->File("rogue.key"), "backoff_max_ms: 1000"},
+        admin);
+    devices +=
+        device("nocert",
+               {"tls_ca_file: " + pki_->File("ca.crt"), "backoff_max_ms: 1000"},
+               admin);
+    devices += device("badpw", with(mtls, "backoff_max_ms: 1000"),
+                      pki_->File("wrong.pw"));
+    a_ = new DaemonProcess(TestConfig(devices));
+    // A's self-signed certificate, once written, is what its clients trust.
+    ASSERT_TRUE(WaitFor([] {
+      return fs::exists(a_->dir() + "/state/server.crt");
+    })) << a_->Log();
+    a_stub_ = gnmi::gNMI::NewStub(A()).release();
+    ASSERT_TRUE(WaitFor([] {
+      for (const char* name : {"r1", "r1json", "r1proto"}) {
+        if (StateOf(*a_stub_, name).state != "connected") return false;
+      }
+      return true;
+    })) << a_->Log();
+  }
+  static void TearDownTestSuite() {
+    delete a_stub_;
+    delete a_;
+    delete b_channel_;
+    delete b_;
+    delete pki_;
+  }
+  static std::shared_ptr<grpc::Channel> A() { return a_->TlsChannel(); }
+  static std::shared_ptr<grpc::Channel> B() { return *b_channel_; }
+
+  static Pki* pki_;
+  static DaemonProcess* b_;
+  static DaemonProcess* a_;
+  static std::shared_ptr<grpc::Channel>* b_channel_;
+  static gnmi::gNMI::Stub* a_stub_;
+};
+Pki* GnmiChainMtlsTest::pki_ = nullptr;
+DaemonProcess* GnmiChainMtlsTest::b_ = nullptr;
+DaemonProcess* GnmiChainMtlsTest::a_ = nullptr;
+std::shared_ptr<grpc::Channel>* GnmiChainMtlsTest::b_channel_ = nullptr;
+gnmi::gNMI::Stub* GnmiChainMtlsTest::a_stub_ = nullptr;
+
+TEST_F(GnmiChainMtlsTest, CapabilitiesShowTheDeviceModelsAndState) {
+  gnmi::CapabilityResponse response;
+  auto context = ContextFor("admin", "admin");
+  ASSERT_TRUE(a_stub_->Capabilities(context.get(), {}, &response).ok());
+  std::set<std::string> models;
+  for (const auto& model : response.supported_models()) {
+    models.insert(model.name());
+  }
+  EXPECT_TRUE(models.count("ietf-interfaces"));
+  EXPECT_TRUE(models.count("ietf-ip"));
+  DeviceState state = StateOf(*a_stub_, "r1");
+  EXPECT_EQ(state.state, "connected");
+  EXPECT_EQ(state.last_error, "");
+  EXPECT_THAT(a_->Log(), HasSubstr("gnmi device 'r1': connected to " +
+                                   b_->address() + " (mutual TLS"));
+  EXPECT_THAT(a_->Log(), HasSubstr("encoding json_ietf (device offers"));
+  EXPECT_THAT(a_->Log(), HasSubstr("gnmi device 'r1proto'"));
+  // The password is never logged.
+  EXPECT_THAT(a_->Log(), ::testing::Not(HasSubstr("not-the-password")));
+}
+
+TEST_F(GnmiChainMtlsTest, GetInEveryEncodingMatchesTheDevice) {
+  auto b = gnmi::gNMI::NewStub(B());
+  const gnmi::Path interfaces = MakePath({{"interfaces", {}}}, "r1");
+  auto direct = GetJson(*b, interfaces);
+  ASSERT_TRUE(direct.ok()) << direct.status();
+  // Every upstream encoding the driver can use, and every client encoding.
+  for (const char* device : {"r1", "r1json", "r1proto"}) {
+    SCOPED_TRACE(device);
+    gnmi::Path path = MakePath({{"interfaces", {}}}, device);
+    auto via_a = GetJson(*a_stub_, path);
+    ASSERT_TRUE(via_a.ok()) << via_a.status();
+    EXPECT_EQ(*via_a, *direct);
+    auto plain = GetJson(*a_stub_, path, gnmi::JSON);
+    ASSERT_TRUE(plain.ok()) << plain.status();
+    EXPECT_EQ(plain->dump(), GetJson(*b, interfaces, gnmi::JSON)->dump());
+
+    gnmi::GetRequest request;
+    request.mutable_prefix()->set_target(device);
+    *request.add_path() = Description("");
+    request.set_encoding(gnmi::PROTO);
+    gnmi::GetResponse response;
+    auto context = ContextFor("admin", "admin");
+    ASSERT_TRUE(a_stub_->Get(context.get(), request, &response).ok());
+    ASSERT_EQ(response.notification_size(), 1);
+    ASSERT_EQ(response.notification(0).update_size(), 1);
+    EXPECT_EQ(response.notification(0).prefix().target(), device);
+    EXPECT_EQ(response.notification(0).update(0).val().string_val(),
+              GetJson(*b, Description("r1"))->get<std::string>());
+  }
+  // B's own errors come back with their code.
+  auto missing = GetJson(*a_stub_, MakePath({{"interfaces", {}},
+                                             {"interface", {{"name", "nope9"}}},
+                                             {"description", {}}},
+                                            "r1"));
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound)
+      << missing.status();
+}
+
+TEST_F(GnmiChainMtlsTest, SetReachesTheDeviceAndAFailedSetChangesNothing) {
+  auto b = gnmi::gNMI::NewStub(B());
+  ASSERT_TRUE(
+      SetUpdate(*a_stub_, Description("r1", "eth1"), "\"set through A\"").ok());
+  EXPECT_EQ(*GetJson(*b, Description("r1", "eth1")), json("set through A"));
+  // Through the PROTO device too (scalar values upstream).
+  ASSERT_TRUE(
+      SetUpdate(*a_stub_, Description("r1proto", "eth1"), "\"set as proto\"")
+          .ok());
+  EXPECT_EQ(*GetJson(*b, Description("r1", "eth1")), json("set as proto"));
+
+  // One good change and one that only B's full validation rejects (an
+  // IPv4 address without its mandatory prefix-length): nothing changes.
+  const json before = *GetJson(*b, MakePath({{"interfaces", {}}}, "r1"));
+  gnmi::SetRequest request;
+  request.mutable_prefix()->set_target("r1");
+  gnmi::Update* good = request.add_update();
+  *good->mutable_path() = Description("", "eth0");
+  good->mutable_val()->set_json_ietf_val("\"must not stick\"");
+  gnmi::Update* bad = request.add_update();
+  *bad->mutable_path() = MakePath({{"interfaces", {}},
+                                   {"interface", {{"name", "eth0"}}},
+                                   {"ietf-ip:ipv4", {}},
+                                   {"address", {{"ip", "192.0.2.9"}}}});
+  bad->mutable_val()->set_json_ietf_val("{\"ip\": \"192.0.2.9\"}");
+  gnmi::SetResponse response;
+  auto context = ContextFor("admin", "admin");
+  grpc::Status status = a_stub_->Set(context.get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::ABORTED);
+  EXPECT_THAT(status.error_message(), HasSubstr("nothing changed"));
+  // B's own reason comes back.
+  EXPECT_THAT(status.error_message(), HasSubstr("Mandatory choice \"subnet\""));
+  EXPECT_EQ(*GetJson(*b, MakePath({{"interfaces", {}}}, "r1")), before);
+}
+
+TEST_F(GnmiChainMtlsTest, SubscribeOnChangeAndSampleThroughTheChain) {
+  auto b = gnmi::gNMI::NewStub(B());
+  StreamClient on_change(
+      A(), StreamRequest(Description("r1", "eth2"), gnmi::ON_CHANGE));
+  ASSERT_TRUE(on_change.WaitSynced());
+  const std::string path = "interfaces/interface[name=eth2]/description";
+  ASSERT_TRUE(on_change.WaitValue(path, "\"server rack A\""));
+  ASSERT_TRUE(SetUpdate(*b, Description("r1", "eth2"), "\"moved\"").ok());
+  EXPECT_TRUE(on_change.WaitValue(path, "\"moved\""));
+
+  StreamClient sample(
+      A(), StreamRequest(InOctets("r1"), gnmi::SAMPLE, 200 * 1000 * 1000));
+  ASSERT_TRUE(sample.WaitSynced());
+  // Samples keep coming after the sync, with the device's timestamps in
+  // order and counters that only grow.
+  ASSERT_TRUE(sample.WaitUntil([](const std::vector<StreamClient::Event>& e) {
+    return e.size() >= 6;
+  })) << sample.size();
+  int64_t last_time = 0;
+  uint64_t last_value = 0;
+  for (const auto& event : sample.events()) {
+    if (event.sync) continue;
+    EXPECT_EQ(event.path,
+              "interfaces-state/interface[name=eth0]/statistics/in-octets");
+    EXPECT_GE(event.timestamp, last_time);
+    uint64_t value = std::stoull(json::parse(event.value).get<std::string>());
+    EXPECT_GE(value, last_value);
+    last_time = event.timestamp;
+    last_value = value;
+  }
+  EXPECT_FALSE(on_change.finished());
+}
+
+TEST_F(GnmiChainMtlsTest, TwoClientsOnAShareOneUpstreamStreamToB) {
+  auto b = gnmi::gNMI::NewStub(B());
+  // Nothing else streams from B now (earlier tests' streams are closed).
+  ASSERT_TRUE(
+      WaitFor([&] { return TelemetryCounter(*b, "client-streams") == 0; }));
+  const gnmi::Path path = MakePath({{"interfaces", {}}}, "r1");
+  StreamClient first(A(), StreamRequest(path, gnmi::ON_CHANGE));
+  StreamClient second(A(), StreamRequest(path, gnmi::ON_CHANGE));
+  ASSERT_TRUE(first.WaitSynced());
+  ASSERT_TRUE(second.WaitSynced());
+  EXPECT_EQ(TelemetryCounter(*a_stub_, "client-streams"), 2u);
+  EXPECT_EQ(TelemetryCounter(*a_stub_, "upstream-subscriptions"), 1u);
+  // B serves exactly one stream: A's single upstream subscription.
+  EXPECT_EQ(TelemetryCounter(*b, "client-streams"), 1u);
+  EXPECT_EQ(TelemetryCounter(*b, "upstream-subscriptions"), 1u);
+  // And both clients see a change made on B.
+  ASSERT_TRUE(SetUpdate(*b, Description("r1", "eth3"), "\"shared\"").ok());
+  const std::string leaf = "interfaces/interface[name=eth3]/description";
+  EXPECT_TRUE(first.WaitValue(leaf, "\"shared\""));
+  EXPECT_TRUE(second.WaitValue(leaf, "\"shared\""));
+}
+
+TEST_F(GnmiChainMtlsTest, WrongCaClientCertOrPasswordSayWhy) {
+  DeviceState bad_ca, bad_cert, no_cert, bad_password;
+  ASSERT_TRUE(WaitFor([&] {
+    bad_ca = StateOf(*a_stub_, "badca");
+    bad_cert = StateOf(*a_stub_, "badcert");
+    no_cert = StateOf(*a_stub_, "nocert");
+    bad_password = StateOf(*a_stub_, "badpw");
+    return !bad_ca.last_error.empty() && !bad_cert.last_error.empty() &&
+           !no_cert.last_error.empty() && !bad_password.last_error.empty();
+  }));
+  EXPECT_EQ(bad_ca.state, "error");
+  EXPECT_THAT(bad_ca.last_error, HasSubstr("certificate verify failed"));
+  EXPECT_EQ(bad_cert.state, "error");
+  EXPECT_THAT(bad_cert.last_error,
+              HasSubstr("did not accept the client certificate " +
+                        pki_->File("rogue.crt")));
+  EXPECT_EQ(no_cert.state, "error");
+  EXPECT_THAT(no_cert.last_error,
+              HasSubstr("may require a client certificate"));
+  EXPECT_EQ(bad_password.state, "error");
+  EXPECT_THAT(bad_password.last_error,
+              HasSubstr("authentication failed for user 'admin'"));
+  // A request to such a device fails with the reason, at once.
+  auto got = GetJson(*a_stub_, Description("badca"));
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(got.status().message(), HasSubstr("certificate verify failed"));
+  EXPECT_THAT(a_->Log(), ::testing::Not(HasSubstr("not-the-password")));
+}
+
+// ---------------------------------------------------------------------------
+// Username/password over TLS with a CA bundle (no client certificate).
+TEST(GnmiChainPasswordTest, PasswordAndCaBundle) {
+  Pki pki;
+  DaemonProcess b(TestConfig(SimDeviceYaml("r1", {"update_interval_ms: 0"}),
+                             BTls(pki, false)));
+  ASSERT_TRUE(WaitServing([&] { return BChannel(pki, b.address(), false); }))
+      << b.Log();
+  DaemonProcess a(
+      TestConfig(GnmiDeviceYaml("edge", b.address(),
+                                {"tls_ca_file: " + pki.File("ca.crt"),
+                                 "tls_server_name: b.test", "target: r1"},
+                                pki.File("admin.pw"))));
+  ASSERT_TRUE(a.WaitReady(kWait)) << a.Log();
+  auto stub = gnmi::gNMI::NewStub(a.TlsChannel());
+  EXPECT_EQ(StateOf(*stub, "edge").state, "connected");
+  EXPECT_THAT(a.Log(), HasSubstr("gnmi device 'edge': connected to " +
+                                 b.address() + " (TLS"));
+  auto got = GetJson(*stub, Description("edge"));
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, json("uplink to core-1"));
+  ASSERT_TRUE(SetUpdate(*stub, Description("edge"), "\"via password\"").ok());
+  auto b_stub = gnmi::gNMI::NewStub(BChannel(pki, b.address(), false));
+  EXPECT_EQ(*GetJson(*b_stub, Description("r1")), json("via password"));
+}
+
+// ---------------------------------------------------------------------------
+// B killed and restarted (on the same port, with different data) while a
+// client streams from A: the stream stays open, the new values arrive and
+// what vanished is deleted.
+TEST(GnmiChainRestartTest, StreamSurvivesDeviceRestart) {
+  Pki pki;
+  const int b_port = FreeLoopbackPort();
+  const std::string b_address = "127.0.0.1:" + std::to_string(b_port);
+  // The second life of B: eth0 renamed, eth3 gone.
+  json seed = json::parse(ReadText(std::string(SOUTHGATE_SOURCE_DIR) +
+                                   "/examples/sim/ietf-default.json"));
+  auto& interfaces = seed["ietf-interfaces:interfaces"]["interface"];
+  for (auto it = interfaces.begin(); it != interfaces.end();) {
+    if ((*it)["name"] == "eth0") (*it)["description"] = "after restart";
+    if ((*it)["name"] == "eth3") {
+      it = interfaces.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  WriteText(pki.File("seed2.json"), seed.dump());
+  auto b_config = [&](const std::string& seed_file) {
+    std::string devices =
+        "  - name: r1\n    driver: sim\n    options:\n"
+        "      seed: " +
+        seed_file + "\n      update_interval_ms: 0\n";
+    return absl::StrReplaceAll(TestConfig(devices, BTls(pki, false)),
+                               {{"{PORT}", std::to_string(b_port)}});
+  };
+  auto b = std::make_unique<DaemonProcess>(b_config(
+      std::string(SOUTHGATE_SOURCE_DIR) + "/examples/sim/ietf-default.json"));
+  ASSERT_TRUE(WaitServing([&] { return BChannel(pki, b_address, false); }))
+      << b->Log();
+  DaemonProcess a(TestConfig(GnmiDeviceYaml(
+      "r1", b_address,
+      {"tls_ca_file: " + pki.File("ca.crt"), "tls_server_name: b.test",
+       "target: r1", "backoff_initial_ms: 100", "backoff_max_ms: 500"},
+      pki.File("admin.pw"))));
+  ASSERT_TRUE(a.WaitReady(kWait)) << a.Log();
+  auto a_stub = gnmi::gNMI::NewStub(a.TlsChannel());
+
+  StreamClient client(
+      a.TlsChannel(),
+      StreamRequest(MakePath({{"interfaces", {}}}, "r1"), gnmi::ON_CHANGE));
+  ASSERT_TRUE(client.WaitSynced());
+  ASSERT_TRUE(client.WaitValue("interfaces/interface[name=eth3]/description",
+                               "\"spare port\""));
+
+  b->Stop(SIGKILL);
+  ASSERT_TRUE(WaitFor([&] { return StateOf(*a_stub, "r1").state == "error"; }))
+      << a.Log();
+  EXPECT_THAT(StateOf(*a_stub, "r1").last_error,
+              ::testing::AnyOf(HasSubstr("connection lost"),
+                               HasSubstr("reconnecting")));
+  // While B is away, requests fail with the reason; the stream stays open.
+  EXPECT_EQ(GetJson(*a_stub, Description("r1")).status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_FALSE(client.finished());
+  const size_t before_restart = client.size();
+
+  b = std::make_unique<DaemonProcess>(b_config(pki.File("seed2.json")));
+  ASSERT_TRUE(WaitServing([&] { return BChannel(pki, b_address, false); }))
+      << b->Log();
+  EXPECT_TRUE(client.WaitValue("interfaces/interface[name=eth0]/description",
+                               "\"after restart\"", before_restart))
+      << a.Log();
+  EXPECT_TRUE(client.WaitUntil([&](const std::vector<StreamClient::Event>& e) {
+    for (size_t i = before_restart; i < e.size(); ++i) {
+      if (e[i].deleted &&
+          e[i].path == "interfaces/interface[name=eth3]/description") {
+        return true;
+      }
+    }
+    return false;
+  })) << a.Log();
+  // Unchanged values are not repeated after the resync.
+  {
+    auto events = client.events();
+    for (size_t i = before_restart; i < events.size(); ++i) {
+      EXPECT_NE(events[i].path, "interfaces/interface[name=eth1]/description");
+    }
+  }
+  DeviceState state = StateOf(*a_stub, "r1");
+  EXPECT_EQ(state.state, "connected");
+  EXPECT_GE(state.reconnects, 1u);
+  // The resumed stream carries new changes too.
+  auto b_stub = gnmi::gNMI::NewStub(BChannel(pki, b_address, false));
+  ASSERT_TRUE(
+      SetUpdate(*b_stub, Description("r1", "eth1"), "\"live again\"").ok());
+  EXPECT_TRUE(client.WaitValue("interfaces/interface[name=eth1]/description",
+                               "\"live again\"", before_restart));
+  EXPECT_FALSE(client.finished()) << client.status().error_message();
+}
+
+}  // namespace
+}  // namespace southgate::testing
