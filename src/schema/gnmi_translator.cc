@@ -1076,6 +1076,78 @@ absl::StatusOr<Edit> GnmiTranslator::ToEdit(
   return edit;
 }
 
+absl::StatusOr<Notification::LeafUpdate> GnmiTranslator::ToLeafUpdate(
+    const gnmi::Path& prefix, const gnmi::Path& path,
+    const gnmi::TypedValue& value) const {
+  const ly_ctx* ctx = context_->raw();
+  ASSIGN_OR_RETURN(Resolution res, Resolve(ctx, prefix, path));
+  if (!res.path.is_leaf || res.path.has_wildcards || res.chain.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(res.path.xpath, " is not one concrete leaf"));
+  }
+  const lysc_node* target = res.chain.back();
+  const bool leaflist = target->nodetype == LYS_LEAFLIST;
+  json content;
+  switch (value.value_case()) {
+    case gnmi::TypedValue::kJsonVal:
+    case gnmi::TypedValue::kJsonIetfVal: {
+      const bool plain = value.value_case() == gnmi::TypedValue::kJsonVal;
+      json parsed = json::parse(
+          plain ? value.json_val() : value.json_ietf_val(), nullptr, false);
+      if (parsed.is_discarded()) {
+        return Invalid(absl::StrCat("invalid JSON value for ", res.path.xpath));
+      }
+      ASSIGN_OR_RETURN(content, Normalize(ctx, target, false, parsed, plain,
+                                          res.path.xpath));
+      break;
+    }
+    case gnmi::TypedValue::kLeaflistVal: {
+      if (!leaflist) {
+        return Invalid(absl::StrCat("leaflist_val for ", res.path.xpath,
+                                    ", which is not a leaf-list"));
+      }
+      content = json::array();
+      for (const auto& element : value.leaflist_val().element()) {
+        ASSIGN_OR_RETURN(json one, ScalarJson(LeafType(target), element));
+        content.push_back(std::move(one));
+      }
+      break;
+    }
+    case gnmi::TypedValue::kAnyVal:
+    case gnmi::TypedValue::kProtoBytes:
+    case gnmi::TypedValue::VALUE_NOT_SET:
+      return Invalid(absl::StrCat("unsupported value for ", res.path.xpath));
+    default: {
+      ASSIGN_OR_RETURN(content, ScalarJson(LeafType(target), value));
+      if (leaflist) content = json::array({content});
+      break;
+    }
+  }
+  // libyang checks each value against the type (range, pattern, enum, ...);
+  // a leafref or instance-identifier needing a data tree is accepted.
+  auto check = [&](const json& one) -> absl::Status {
+    if (one.is_object() || one.is_array()) {
+      return Invalid(absl::StrCat("expected a scalar for ", res.path.xpath));
+    }
+    const std::string text =
+        one.is_string() ? one.get<std::string>() : one.dump();
+    LY_ERR err = lyd_value_validate(ctx, target, text.c_str(), text.size(),
+                                    nullptr, nullptr, nullptr);
+    if (err != LY_SUCCESS && err != LY_EINCOMPLETE) {
+      return LyError(ctx, absl::StatusCode::kInvalidArgument,
+                     absl::StrCat("invalid value for ", res.path.xpath));
+    }
+    return absl::OkStatus();
+  };
+  if (leaflist) {
+    if (!content.is_array()) content = json::array({content});
+    for (const json& one : content) RETURN_IF_ERROR(check(one));
+  } else {
+    RETURN_IF_ERROR(check(content));
+  }
+  return Notification::LeafUpdate{res.path.xpath, content.dump()};
+}
+
 absl::StatusOr<std::vector<gnmi::Update>> GnmiTranslator::ToUpdates(
     const DataTree& tree, const std::string& xpath,
     gnmi::Encoding encoding) const {

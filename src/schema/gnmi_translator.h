@@ -43,6 +43,16 @@ class GnmiTranslator {
                               const gnmi::Path& path,
                               const gnmi::TypedValue* value) const;
 
+  // A device's value for one concrete leaf or leaf-list path as telemetry
+  // carries it: the data path and the RFC 7951 JSON value, checked against
+  // the leaf's type without building a data tree (the gnmi driver's hot
+  // path). FAILED_PRECONDITION when the path is not one concrete leaf
+  // (use ToEdit and DataTree::Leaves then); INVALID_ARGUMENT for a value
+  // the type rejects.
+  absl::StatusOr<Notification::LeafUpdate> ToLeafUpdate(
+      const gnmi::Path& prefix, const gnmi::Path& path,
+      const gnmi::TypedValue& value) const;
+
   // The nodes `xpath` selects in `tree`, as gNMI updates in `encoding`
   // (JSON, JSON_IETF: one update per node; PROTO: one scalar update per
   // leaf). UNIMPLEMENTED for encodings the daemon does not speak.

@@ -58,6 +58,12 @@ absl::StatusOr<std::vector<Notification::LeafUpdate>> UpdateLeaves(
     const schema::GnmiTranslator& translator, const ::gnmi::Path& prefix,
     const ::gnmi::Update& update) {
   const ::gnmi::TypedValue value = ValueOf(update);
+  // Most telemetry is one leaf per update: checked without a data tree.
+  auto leaf = translator.ToLeafUpdate(prefix, update.path(), value);
+  if (leaf.status().code() != absl::StatusCode::kFailedPrecondition) {
+    if (!leaf.ok()) return leaf.status();
+    return std::vector<Notification::LeafUpdate>{*std::move(leaf)};
+  }
   ASSIGN_OR_RETURN(Edit edit, translator.ToEdit(Edit::Op::kUpdate, prefix,
                                                 update.path(), &value));
   ASSIGN_OR_RETURN(

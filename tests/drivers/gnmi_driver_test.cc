@@ -1,0 +1,217 @@
+// The gnmi driver's parts that need no device: options, conversions between
+// gNMI updates and the driver API, and connection failures reported in the
+// device state. The driver against a real gNMI server (a second southgated)
+// is tests/e2e/gnmi_chain_e2e_test.cc.
+#include "drivers/gnmi/gnmi_driver.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "drivers/gnmi/gnmi_convert.h"
+#include "drivers/gnmi/gnmi_options.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "schema/data_tree.h"
+#include "schema/yang_context.h"
+
+namespace southgate::drivers::gnmi_driver {
+namespace {
+
+using ::testing::HasSubstr;
+
+DeviceSettings Settings(const std::string& options_json,
+                        const std::string& address = "127.0.0.1:9339") {
+  DeviceSettings settings;
+  settings.name = "r1";
+  settings.driver = "gnmi";
+  settings.address = address;
+  settings.username = "admin";
+  settings.password = "secret";
+  settings.options_json = options_json;
+  return settings;
+}
+
+TEST(GnmiOptionsTest, DefaultsAreTlsWithTheSystemTrustStore) {
+  auto options = ParseGnmiOptions(Settings("{}"));
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_FALSE(options->plaintext);
+  EXPECT_FALSE(options->insecure_skip_verify);
+  EXPECT_TRUE(options->ca_file.empty());
+  EXPECT_FALSE(options->target.has_value());
+  EXPECT_FALSE(options->encoding.has_value());
+  EXPECT_EQ(options->username, "admin");
+}
+
+TEST(GnmiOptionsTest, ParsesEveryOption) {
+  const std::string ca = std::string(SOUTHGATE_SOURCE_DIR) + "/README.md";
+  auto options = ParseGnmiOptions(Settings(
+      R"({"tls_ca_file": ")" + ca +
+      R"(", "tls_server_name": "r1.lab", "target": "", "encoding": "proto",)"
+      R"( "commit_extension": false, "connect_timeout_ms": 500,)"
+      R"( "rpc_timeout_ms": 900, "keepalive_time_ms": 20000,)"
+      R"( "keepalive_timeout_ms": 3000, "backoff_initial_ms": 10,)"
+      R"( "backoff_max_ms": 20, "backoff_multiplier": 1.5})"));
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->ca_file, ca);
+  EXPECT_EQ(options->server_name, "r1.lab");
+  ASSERT_TRUE(options->target.has_value());
+  EXPECT_EQ(*options->target, "");
+  EXPECT_EQ(options->encoding, WireEncoding::kProto);
+  EXPECT_FALSE(options->commit_extension);
+  EXPECT_EQ(options->connect_timeout.count(), 500);
+  EXPECT_EQ(options->keepalive_time.count(), 20000);
+  EXPECT_EQ(options->backoff_multiplier, 1.5);
+}
+
+TEST(GnmiOptionsTest, RejectsBadOptionsNamingThem) {
+  struct Case {
+    std::string json;
+    std::string address;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {R"({"tls_ca": "x"})", "h:1", "unknown option 'tls_ca'"},
+      {"{}", "", "needs an address"},
+      {"{}", "router1", "needs a port"},
+      {R"({"plaintext": true, "tls_server_name": "x"})", "h:1",
+       "cannot be combined"},
+      {R"({"tls_cert_file": "/etc/hostname"})", "h:1", "go together"},
+      {R"({"tls_ca_file": "/nonexistent/ca.pem"})", "h:1",
+       "cannot read /nonexistent/ca.pem"},
+      {R"({"keepalive_time_ms": 1000})", "h:1", "keepalive_time_ms"},
+      {R"({"encoding": "bytes"})", "h:1", "'encoding' must be"},
+      {R"({"insecure_skip_verify": true, "tls_ca_file": "/etc/hostname"})",
+       "h:1", "would not be checked"},
+      {R"({"backoff_initial_ms": 100, "backoff_max_ms": 10})", "h:1", "below"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.json);
+    auto options = ParseGnmiOptions(Settings(c.json, c.address));
+    ASSERT_FALSE(options.ok());
+    EXPECT_EQ(options.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(options.status().message(), HasSubstr(c.message));
+  }
+}
+
+TEST(GnmiOptionsTest, RelativeFilesResolveAgainstTheConfigFolder) {
+  auto options = ParseGnmiOptions(
+      Settings(R"({"base_dir": ")" + std::string(SOUTHGATE_SOURCE_DIR) +
+               R"(", "tls_ca_file": "README.md"})"));
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->ca_file, std::string(SOUTHGATE_SOURCE_DIR) + "/README.md");
+}
+
+class GnmiConvertTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto context = schema::YangContext::Build(
+        {std::string(SOUTHGATE_SOURCE_DIR) + "/yang",
+         "/usr/share/yuma/modules/ietf"},
+        {{"ietf-interfaces", "", {"*"}}, {"ietf-ip", "", {"*"}}});
+    ASSERT_TRUE(context.ok()) << context.status();
+    translator_ = std::make_unique<schema::GnmiTranslator>(*context);
+  }
+  static ::gnmi::Path Path(const std::vector<std::string>& elems,
+                           const std::string& key = "") {
+    ::gnmi::Path path;
+    for (const std::string& name : elems) {
+      auto* elem = path.add_elem();
+      elem->set_name(name);
+      if (name == "interface" && !key.empty()) {
+        (*elem->mutable_key())["name"] = key;
+      }
+    }
+    return path;
+  }
+  std::unique_ptr<schema::GnmiTranslator> translator_;
+};
+
+TEST_F(GnmiConvertTest, LeafAndContainerUpdatesGiveTheSameDataPaths) {
+  // One leaf as a scalar (PROTO), as JSON_IETF, and inside a container
+  // update: one data path and value, whichever way the device sends it.
+  ::gnmi::Update scalar;
+  *scalar.mutable_path() = Path(
+      {"interfaces-state", "interface", "statistics", "in-octets"}, "eth'0");
+  scalar.mutable_val()->set_uint_val(42);
+  auto from_scalar = UpdateLeaves(*translator_, {}, scalar);
+  ASSERT_TRUE(from_scalar.ok()) << from_scalar.status();
+  ASSERT_EQ(from_scalar->size(), 1u);
+
+  ::gnmi::Update ietf = scalar;
+  ietf.mutable_val()->set_json_ietf_val("\"42\"");
+  auto from_ietf = UpdateLeaves(*translator_, {}, ietf);
+  ASSERT_TRUE(from_ietf.ok()) << from_ietf.status();
+
+  ::gnmi::Update container;
+  *container.mutable_path() =
+      Path({"interfaces-state", "interface", "statistics"}, "eth'0");
+  container.mutable_val()->set_json_ietf_val(
+      R"({"in-octets": "42", "out-octets": "7"})");
+  auto from_container = UpdateLeaves(*translator_, {}, container);
+  ASSERT_TRUE(from_container.ok()) << from_container.status();
+  ASSERT_EQ(from_container->size(), 2u);
+
+  for (const auto* leaves : {&*from_scalar, &*from_ietf}) {
+    EXPECT_EQ(leaves->front().xpath, from_container->front().xpath);
+    EXPECT_EQ(leaves->front().json_value, "\"42\"");
+  }
+  EXPECT_THAT(from_container->front().xpath, HasSubstr("in-octets"));
+}
+
+TEST_F(GnmiConvertTest, ValuesTheSchemaRejectsAreErrors) {
+  ::gnmi::Update update;
+  *update.mutable_path() = Path({"interfaces", "interface", "enabled"}, "eth0");
+  update.mutable_val()->set_json_ietf_val("\"maybe\"");
+  auto leaves = UpdateLeaves(*translator_, {}, update);
+  EXPECT_EQ(leaves.status().code(), absl::StatusCode::kInvalidArgument);
+  // Unknown nodes are NOT_FOUND (data of a model southgate lacks).
+  *update.mutable_path() = Path({"interfaces", "interface", "colour"}, "eth0");
+  EXPECT_EQ(UpdateLeaves(*translator_, {}, update).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(GnmiConvertTest, EditsBecomeUpdatesInEachEncoding) {
+  Edit edit;
+  edit.op = Edit::Op::kReplace;
+  edit.xpath = "/ietf-interfaces:interfaces/interface[name='eth9']";
+  edit.document =
+      R"({"ietf-interfaces:interfaces": {"interface": [{"name": "eth9",)"
+      R"( "description": "new", "enabled": false}]}})";
+  auto ietf = EditToUpdates(*translator_, edit, WireEncoding::kJsonIetf);
+  ASSERT_TRUE(ietf.ok()) << ietf.status();
+  ASSERT_EQ(ietf->size(), 1u);
+  EXPECT_THAT(ietf->front().val().json_ietf_val(), HasSubstr("\"new\""));
+  auto proto = EditToUpdates(*translator_, edit, WireEncoding::kProto);
+  ASSERT_TRUE(proto.ok()) << proto.status();
+  // One scalar per leaf: name, description, enabled.
+  EXPECT_EQ(proto->size(), 3u);
+  for (const auto& update : *proto) {
+    EXPECT_FALSE(update.val().has_json_ietf_val());
+  }
+}
+
+TEST(GnmiDriverTest, AnUnreachableDeviceSaysWhyInItsState) {
+  // Port 1 on loopback: privileged and unused, so the connection is refused.
+  const std::string address = "127.0.0.1:1";
+  auto cache = std::make_unique<schema::ContextCache>(
+      std::vector<std::string>{std::string(SOUTHGATE_SOURCE_DIR) + "/yang"});
+  DriverContext context;
+  context.schemas = cache.get();
+  auto driver = CreateGnmiDriver(
+      Settings(R"({"connect_timeout_ms": 2000})", address), context);
+  ASSERT_TRUE(driver.ok()) << driver.status();
+  absl::Status connected = (*driver)->Connect();
+  EXPECT_EQ(connected.code(), absl::StatusCode::kUnavailable) << connected;
+  DeviceStatus status = (*driver)->Status();
+  EXPECT_EQ(status.state, ConnectionState::kError);
+  EXPECT_THAT(status.last_error, HasSubstr("Connection refused"));
+  EXPECT_THAT(status.last_error, ::testing::Not(HasSubstr("secret")));
+  // Requests fail at once with the reason.
+  auto got = (*driver)->Get({"/ietf-interfaces:interfaces"}, DataType::kAll);
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kUnavailable);
+  (*driver)->Close();
+  EXPECT_EQ((*driver)->Status().state, ConnectionState::kDisconnected);
+}
+
+}  // namespace
+}  // namespace southgate::drivers::gnmi_driver
