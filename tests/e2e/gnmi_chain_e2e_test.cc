@@ -104,7 +104,9 @@ class Pki {
 std::string BTls(const Pki& pki, bool require_client_cert) {
   std::string yaml = "  tls:\n    cert: " + pki.File("b.crt") +
                      "\n    key: " + pki.File("b.key") + "\n";
-  if (require_client_cert) yaml += "    ca: " + pki.File("ca.crt") + "\n";
+  if (require_client_cert) {
+    yaml += "    ca: " + pki.File("ca.crt") + "\n    client_cert: require\n";
+  }
   return yaml;
 }
 
@@ -427,8 +429,11 @@ class GnmiChainMtlsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     pki_ = new Pki();
+    // The wrong-password device retries for as long as the suite runs: B
+    // must not lock admin (and 127.0.0.1) out for everyone meanwhile.
     b_ = new DaemonProcess(TestConfig(
-        SimDeviceYaml("r1", {"update_interval_ms: 100"}), BTls(*pki_, true)));
+        SimDeviceYaml("r1", {"update_interval_ms: 100"}), BTls(*pki_, true),
+        "auth:\n  throttle:\n    max_failures: 1000000\n"));
     b_channel_ = new std::shared_ptr<grpc::Channel>(
         BChannel(*pki_, b_->address(), true));
     ASSERT_TRUE(WaitServing([] {
@@ -473,9 +478,15 @@ class GnmiChainMtlsTest : public ::testing::Test {
     devices += device("badpw", with(mtls, "backoff_max_ms: 1000"),
                       pki_->File("wrong.pw"));
     a_ = new DaemonProcess(TestConfig(devices));
-    // A's self-signed certificate, once written, is what its clients trust.
+    // A's self-signed certificate, once written, is what its clients
+    // trust; a fresh channel per try until A answers (one channel would
+    // wait out gRPC's reconnect backoff after a refused first attempt).
     ASSERT_TRUE(WaitFor([] {
-      return fs::exists(a_->dir() + "/state/server.crt");
+      if (!fs::exists(a_->dir() + "/state/server.crt")) return false;
+      auto stub = gnmi::gNMI::NewStub(A());
+      auto context = ContextFor("admin", "admin");
+      gnmi::CapabilityResponse response;
+      return stub->Capabilities(context.get(), {}, &response).ok();
     })) << a_->Log();
     a_stub_ = gnmi::gNMI::NewStub(A()).release();
     ASSERT_TRUE(WaitFor([] {

@@ -189,6 +189,11 @@ std::string GnmiDriver::Explain(const absl::Status& status,
   } else if (absl::StrContains(lower, "handshake") ||
              absl::StrContains(lower, "ssl")) {
     hint = "TLS handshake failed";
+  } else if (status.code() == absl::StatusCode::kResourceExhausted &&
+             absl::StrContains(lower, "failed login")) {
+    hint =
+        "the device refuses logins from southgate after failed attempts "
+        "(check the password)";
   } else if (status.code() == absl::StatusCode::kUnauthenticated) {
     hint = options_.username.empty()
                ? "authentication failed (no username configured)"
