@@ -11,6 +11,7 @@
 #include "bench_support.h"
 #include "netconf/session.h"
 #include "netconf_device.h"
+#include "nlohmann/json.hpp"
 
 namespace southgate::bench {
 namespace {
@@ -26,6 +27,15 @@ struct Rate {
   double per_second = 0;
   LatencyHistogram latency;
   uint64_t errors = 0;
+  // Quantiles measured elsewhere (the ncclient child), when not -1.
+  int64_t p50_override = -1;
+  int64_t p99_override = -1;
+  int64_t p50() const {
+    return p50_override >= 0 ? p50_override : latency.Quantile(0.5);
+  }
+  int64_t p99() const {
+    return p99_override >= 0 ? p99_override : latency.Quantile(0.99);
+  }
 };
 
 absl::StatusOr<std::unique_ptr<netconf::Session>> DirectSession(
@@ -60,14 +70,23 @@ Rate Direct(std::unique_ptr<netconf::Session>* session,
   return rate;
 }
 
+// Interfaces seeded on the device: bench0 is what every identical-Get cell
+// reads; with `distinct`, client i reads bench<i>, so no two waiting Gets
+// are identical and each one costs its own RPC on the device's session.
+constexpr int kSeededInterfaces = 8;
+
 Rate ThroughSouthgate(const Daemon& daemon, int clients,
-                      std::chrono::milliseconds window) {
-  gnmi::GetRequest request;
-  request.mutable_prefix()->set_target("nc1");
-  *request.add_path() =
-      ParsePath("/ietf-interfaces:interfaces/interface[name=bench0]");
-  request.set_type(gnmi::GetRequest::CONFIG);
-  request.set_encoding(gnmi::JSON_IETF);
+                      std::chrono::milliseconds window, bool distinct = false) {
+  auto request_for = [distinct](int client) {
+    gnmi::GetRequest request;
+    request.mutable_prefix()->set_target("nc1");
+    *request.add_path() = ParsePath(
+        "/ietf-interfaces:interfaces/interface[name=bench" +
+        std::to_string(distinct ? client % kSeededInterfaces : 0) + "]");
+    request.set_type(gnmi::GetRequest::CONFIG);
+    request.set_encoding(gnmi::JSON_IETF);
+    return request;
+  };
   std::atomic<uint64_t> count{0}, errors{0};
   std::vector<LatencyHistogram> histograms(clients);
   std::vector<std::thread> threads;
@@ -77,6 +96,7 @@ Rate ThroughSouthgate(const Daemon& daemon, int clients,
     threads.emplace_back([&, i] {
       auto stub = gnmi::gNMI::NewStub(
           TlsChannel(daemon.address(), daemon.root_cert(), i));
+      const gnmi::GetRequest request = request_for(i);
       while (!stop) {
         grpc::ClientContext context;
         context.AddMetadata("username", "admin");
@@ -100,6 +120,45 @@ Rate ThroughSouthgate(const Daemon& daemon, int clients,
       count / std::chrono::duration<double>(Clock::now() - start).count();
   rate.errors = errors;
   for (auto& h : histograms) rate.latency.Merge(h);
+  return rate;
+}
+
+// The direct cell's get-config through ncclient (bench/netconf_ncclient_
+// bench.py, one persistent session), run as a child in the same run.
+Rate Ncclient(const NetconfDevice& device, const std::string& password_file,
+              std::chrono::milliseconds window, std::string* problem) {
+  Rate rate;
+  const std::string command =
+      std::string("/usr/bin/python3 ") + SOUTHGATE_SOURCE_DIR +
+      "/bench/netconf_ncclient_bench.py 127.0.0.1 " +
+      std::to_string(device.port()) + " " + NetconfDevice::kUser + " " +
+      password_file + " " + std::to_string(window.count()) + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) {
+    *problem = "cannot run python3";
+    return rate;
+  }
+  std::string output;
+  char buffer[4096];
+  while (size_t n = fread(buffer, 1, sizeof(buffer), pipe)) {
+    output.append(buffer, n);
+  }
+  pclose(pipe);
+  size_t line = output.rfind("{\"per_second\"");
+  auto result = nlohmann::json::parse(
+      line == std::string::npos ? "" : output.substr(line), nullptr,
+      /*allow_exceptions=*/false);
+  if (!result.is_object()) {
+    *problem = output;
+    return rate;
+  }
+  rate.per_second = result.value("per_second", 0.0);
+  rate.errors = result.value("errors", 0);
+  // Only the quantiles cross the process boundary.
+  rate.latency.Add(result.value("p50_us", 0));
+  rate.latency.Add(result.value("p99_us", 0));
+  rate.p50_override = result.value("p50_us", -1);
+  rate.p99_override = result.value("p99_us", -1);
   return rate;
 }
 
@@ -230,10 +289,15 @@ devices:
     gnmi::SetRequest set;
     set.mutable_prefix()->set_target("nc1");
     gnmi::Update* update = set.add_update();
-    *update->mutable_path() =
-        ParsePath("/ietf-interfaces:interfaces/interface[name=bench0]");
-    update->mutable_val()->set_json_ietf_val(
-        R"({"name":"bench0","type":"iana-if-type:ethernetCsmacd","description":"bench"})");
+    *update->mutable_path() = ParsePath("/ietf-interfaces:interfaces");
+    std::string interfaces;
+    for (int i = 0; i < kSeededInterfaces; ++i) {
+      interfaces +=
+          std::string(i ? "," : "") + R"({"name":"bench)" + std::to_string(i) +
+          R"(","type":"iana-if-type:ethernetCsmacd","description":"bench"})";
+    }
+    update->mutable_val()->set_json_ietf_val(R"({"interface":[)" + interfaces +
+                                             "]}");
     grpc::ClientContext context;
     context.AddMetadata("username", "admin");
     context.AddMetadata("password", "admin");
@@ -246,34 +310,61 @@ devices:
   }
   // Warm-up of both paths, then the cells.
   ThroughSouthgate(daemon, 1, std::chrono::milliseconds(500));
+  const std::string load_before = LoadAverage();
   Rate direct = Direct(&*direct_session, window);
   Rate one = ThroughSouthgate(daemon, 1, window);
   Rate many = ThroughSouthgate(daemon, clients, window);
+  Rate many_distinct = ThroughSouthgate(daemon, clients, window, true);
+  std::string ncclient_problem;
+  Rate ncclient = Ncclient(device, password_file, window, &ncclient_problem);
   Rate direct_set = DirectSet(**direct_session, window);
   Rate southgate_set = SouthgateSet(daemon, window);
+  auto row = [](const std::string& cell, const Rate& rate) {
+    return absl::StrFormat("| %s | %.0f | %d | %d | %d |\n", cell,
+                           rate.per_second, rate.p50(), rate.p99(),
+                           rate.errors);
+  };
+  auto percent = [&](const Rate& rate, const Rate& base) {
+    return 100.0 * rate.per_second / std::max(base.per_second, 1.0);
+  };
   std::string text = absl::StrFormat(
-      "\n### NETCONF Get (issue 4), %s\n\n%s\n\n"
-      "| cell | Gets/s | p50 µs | p99 µs | errors |\n|---|---|---|---|---|\n"
-      "| direct libnetconf2 get-config, 1 session | %.0f | %d | %d | %d |\n"
-      "| southgate gNMI Get, 1 client | %.0f | %d | %d | %d |\n"
-      "| southgate gNMI Get, %d clients | %.0f | %d | %d | %d |\n"
-      "| direct lock+discard+edit-config+commit+unlock, 1 session | %.0f | %d "
-      "| %d | %d |\n"
-      "| southgate gNMI Set (one leaf), 1 client | %.0f | %d | %d | %d |\n\n"
-      "southgate/direct with %d clients: %.0f%% (goal 80%%). Latency a Get "
-      "adds (1 client, p50): %d µs.\n",
-      UtcNow(), MachineInfo(), direct.per_second, direct.latency.Quantile(0.5),
-      direct.latency.Quantile(0.99), direct.errors, one.per_second,
-      one.latency.Quantile(0.5), one.latency.Quantile(0.99), one.errors,
-      clients, many.per_second, many.latency.Quantile(0.5),
-      many.latency.Quantile(0.99), many.errors, direct_set.per_second,
-      direct_set.latency.Quantile(0.5), direct_set.latency.Quantile(0.99),
-      direct_set.errors, southgate_set.per_second,
-      southgate_set.latency.Quantile(0.5), southgate_set.latency.Quantile(0.99),
-      southgate_set.errors, clients,
-      100.0 * many.per_second / std::max(direct.per_second, 1.0),
-      static_cast<int>(one.latency.Quantile(0.5) -
-                       direct.latency.Quantile(0.5)));
+      "\n### NETCONF Get and Set (issue 4), %s\n\n"
+      "Command: `./bin/netconf_bench --window-ms %d --clients %d`  \n"
+      "Machine: %s  \nLoad average before / after: %s / %s  \n"
+      "netconfd 2.13 behind its own sshd on loopback; one interface entry "
+      "read with a keyed path, CONFIG, JSON_IETF; the direct and ncclient "
+      "cells send the same get-config subtree filter on one session. Set "
+      "cells: the direct session sends lock, discard-changes, edit-config, "
+      "commit, unlock per change (what southgate sends per Set); southgate "
+      "gets one gNMI Set updating one leaf.\n\n"
+      "| cell | per second | p50 µs | p99 µs | errors "
+      "|\n|---|---:|---:|---:|---:|\n"
+      "%s%s%s%s%s%s%s\n"
+      "Get, %d clients reading the same path (identical waiting Gets share "
+      "an RPC): **%.0f%%** of direct (goal 80%%); %d clients reading %d "
+      "different interfaces (every Get its own RPC): %.0f%%. Latency a "
+      "single Get adds (1 client minus direct): p50 %d µs, p99 %d µs. "
+      "ncclient: %.1f%% of direct. Set: %.0f%% of direct.%s\n",
+      UtcNow(), window_ms, clients, MachineInfo(), load_before, LoadAverage(),
+      row("direct libnetconf2 get-config, 1 session", direct),
+      row("southgate gNMI Get, 1 client", one),
+      row(absl::StrFormat("southgate gNMI Get, %d clients, same path", clients),
+          many),
+      row(absl::StrFormat("southgate gNMI Get, %d clients, %d paths", clients,
+                          kSeededInterfaces),
+          many_distinct),
+      row("ncclient get-config, 1 persistent session", ncclient),
+      row("direct lock+discard+edit-config+commit+unlock, 1 session",
+          direct_set),
+      row("southgate gNMI Set (one leaf), 1 client", southgate_set), clients,
+      percent(many, direct), clients, kSeededInterfaces,
+      percent(many_distinct, direct),
+      static_cast<int>(one.p50() - direct.p50()),
+      static_cast<int>(one.p99() - direct.p99()), percent(ncclient, direct),
+      percent(southgate_set, direct_set),
+      ncclient_problem.empty()
+          ? ""
+          : " (ncclient failed: " + ncclient_problem + ")");
   std::printf("%s", text.c_str());
   if (!report.empty()) AppendReport(report, text);
   daemon.Stop();

@@ -52,7 +52,7 @@ devices:)";
         "\n    credentials:\n      username: " + NetconfDevice::kUser +
         "\n      password_file: " + password +
         "\n    options:\n      known_hosts_file: " + device.KnownHostsFile() +
-        "\n      connect_timeout_ms: 20000\n      rpc_timeout_ms: 60000\n";
+        "\n";
   }
   return text;
 }

@@ -28,6 +28,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/executor.h"
 #include "schema/netconf_xml.h"
 #include "spdlog/spdlog.h"
 
@@ -260,6 +261,26 @@ class ServerContext {
 
 namespace {
 
+// netconfd 2.13 now and then never answers the first RPCs libnetconf2
+// sends while setting a session up (the yang-library <get>, <get-schema>;
+// seen under load and with many sessions), and libnetconf2 then waits for
+// minutes. The set-up holds the server's set-up lock, so every connect to
+// that server would stall: a watchdog shuts the socket down when the set-up
+// outlives connect_timeout, libnetconf2 fails at once and the caller
+// retries with backoff.
+Executor& SetupWatchdog() {
+  // A static object: joined when the library is unloaded.
+  static Executor watchdog(1);
+  return watchdog;
+}
+
+struct SetupWatch {
+  std::mutex mutex;
+  bool done = false;
+  bool fired = false;
+  int socket = -1;  // a dup of the session's socket, closed by the caller
+};
+
 std::shared_ptr<ServerContext> ServerContextFor(const SshOptions& options) {
   static std::mutex mutex;
   static auto* servers =
@@ -449,12 +470,39 @@ absl::StatusOr<std::unique_ptr<Session>> Session::ConnectSsh(
       return absl::InternalError("cannot create a libyang context");
     }
   }
+  // A duplicate of the socket for the watchdog: its number stays ours even
+  // after libnetconf2 closed the original on a failure.
+  auto watch = std::make_shared<SetupWatch>();
+  watch->socket = dup(sock);
+  SetupWatchdog().PostAfter(options.connect_timeout, [watch] {
+    std::lock_guard<std::mutex> lock(watch->mutex);
+    if (watch->done || watch->socket < 0) return;
+    watch->fired = true;
+    shutdown(watch->socket, SHUT_RDWR);
+  });
   // libnetconf2 owns (and frees) `ssh` from here on, also on failure.
   owner.ssh = nullptr;
   nc_session* session = nc_connect_libssh(ssh, server->context);
+  bool timed_out;
+  {
+    std::lock_guard<std::mutex> lock(watch->mutex);
+    watch->done = true;
+    timed_out = watch->fired;
+    if (watch->socket >= 0) close(watch->socket);
+    watch->socket = -1;
+  }
+  if (session && timed_out) {
+    nc_session_free(session, nullptr);
+    session = nullptr;
+  }
   if (!session) {
     return absl::UnavailableError(absl::StrCat(
-        where, ": NETCONF session setup failed (netconf subsystem or hello)"));
+        where, timed_out
+                   ? absl::StrCat(": NETCONF session set-up got no answer "
+                                  "within ",
+                                  options.connect_timeout.count(), " ms")
+                   : std::string(": NETCONF session setup failed (netconf "
+                                 "subsystem or hello)")));
   }
   return std::unique_ptr<Session>(new Session(session, std::move(server)));
 }

@@ -70,10 +70,10 @@ enum class Datastore { kRunning, kCandidate, kStartup };
 
 class Session {
  public:
-  // TCP connect (with the timeout), SSH (host key check, auth), NETCONF
-  // hello. UNAVAILABLE when the device cannot be reached, UNAUTHENTICATED for
-  // refused credentials, PERMISSION_DENIED for a host key that does not
-  // match.
+  // TCP connect, SSH (host key check, auth) and the NETCONF set-up (hello,
+  // context), each within connect_timeout. UNAVAILABLE when the device cannot
+  // be reached, UNAUTHENTICATED for refused credentials, PERMISSION_DENIED for
+  // a host key that does not match.
   static absl::StatusOr<std::unique_ptr<Session>> ConnectSsh(
       const SshOptions& options);
   ~Session();
