@@ -18,7 +18,7 @@ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release \
 cmake --build "$build" -j"$(nproc)" --target southgated southgate_driver_sim \
   ceiling_server subscribe_bench latency_bench memory_bench
 
-distinct='{"seed": "{SOURCE}/examples/sim/ietf-default.json", "update_interval_ms": 0, "change_rate": 2000000, "change_leaves": 10000, "change_batch": {UPDATES}}'
+distinct='{"seed": "{SOURCE}/examples/sim/ietf-default.json", "update_interval_ms": 0, "change_rate": 2000000, "change_leaves": 10000, "change_batch": {UPDATES}, "change_paced": true}'
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) (nproc $(nproc))"
 run() {
   echo "== $*"

@@ -32,7 +32,8 @@ struct Flags {
   std::string sim_options =
       R"({"seed": "{SOURCE}/examples/sim/ietf-default.json", )"
       R"("update_interval_ms": 0, "change_rate": 2000000, )"
-      R"("change_leaves": {UPDATES}, "change_batch": {UPDATES}})";
+      R"("change_leaves": {UPDATES}, "change_batch": {UPDATES}, )"
+      R"("change_paced": true})";
   std::vector<std::string> daemon_env;
   std::string wire = "bytes";
   int connections = 0;

@@ -27,7 +27,7 @@ class ContextCache;
 // Bumped whenever this header changes in a way that breaks built plugins.
 // A plugin exports the string it was built with; the loader refuses any
 // other (see SOUTHGATE_DRIVER_PLUGIN below).
-inline constexpr char kDriverAbiVersion[] = "southgate-driver-abi/3";
+inline constexpr char kDriverAbiVersion[] = "southgate-driver-abi/4";
 
 // Which part of the data tree a Get asks for (gNMI GetRequest.DataType).
 enum class DataType { kAll, kConfig, kState, kOperational };
@@ -133,6 +133,14 @@ class NotificationSink {
   virtual void OnSynced() = 0;
   // The subscription ended on the driver's side (link lost, device error).
   virtual void OnError(absl::Status status) = 0;
+
+  // Flow control, for a driver that makes data on demand (the sim's load
+  // generator); a driver reporting what a device does ignores it. `wake`
+  // is called when enough consumers have room for more, so that a new
+  // change would be sent rather than replace a value still waiting. It is
+  // called from any thread, possibly under the consumers' locks: it must
+  // only signal (set a flag, notify a condition variable).
+  virtual void SetDemandCallback(std::function<void()> wake) { (void)wake; }
 };
 
 enum class SubscriptionMode { kTargetDefined, kOnChange, kSample };

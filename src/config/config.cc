@@ -200,6 +200,7 @@ class Parser {
   absl::Status ParseServer(const YAML::Node& node, Config& config) const;
   absl::Status ParseLog(const YAML::Node& node, Config& config) const;
   absl::Status ParseLimits(const YAML::Node& node, Limits& limits) const;
+  absl::Status ParseTelemetry(const YAML::Node& node, Config& config) const;
   absl::Status ParseUsers(
       const YAML::Node& node, const std::string& path, bool allow_file,
       std::vector<std::pair<UserEntry, UserOrigin>>& out) const;
@@ -608,6 +609,48 @@ absl::Status Parser::ParseLimits(const YAML::Node& node, Limits& limits) const {
   return absl::OkStatus();
 }
 
+absl::Status Parser::ParseTelemetry(const YAML::Node& node,
+                                    Config& config) const {
+  ASSIGN_OR_RETURN(
+      auto telemetry,
+      Mapping(node, "telemetry",
+              {"max_pending_updates", "slow_client_timeout_ms",
+               "slow_client_cancel_grace_ms", "min_sample_interval_ms",
+               "max_updates_per_notification", "pipeline_notifications",
+               "poll_interval_ms"}));
+  TelemetrySettings& out = config.telemetry;
+  auto integer = [&](const char* key, int64_t min, int64_t max,
+                     int64_t& value) -> absl::Status {
+    if (const Entry* e = Find(telemetry, key)) {
+      ASSIGN_OR_RETURN(
+          value, Integer(e->value, std::string("telemetry.") + key, min, max));
+    }
+    return absl::OkStatus();
+  };
+  auto millis = [&](const char* key, int64_t min, int64_t max,
+                    std::chrono::milliseconds& value) -> absl::Status {
+    int64_t ms = value.count();
+    RETURN_IF_ERROR(integer(key, min, max, ms));
+    value = std::chrono::milliseconds(ms);
+    return absl::OkStatus();
+  };
+  constexpr int64_t kHour = 3600 * 1000;
+  RETURN_IF_ERROR(
+      integer("max_pending_updates", 1, 100000000, out.max_pending_updates));
+  RETURN_IF_ERROR(
+      millis("slow_client_timeout_ms", 1, kHour, out.slow_client_timeout));
+  RETURN_IF_ERROR(millis("slow_client_cancel_grace_ms", 0, kHour,
+                         out.slow_client_cancel_grace));
+  RETURN_IF_ERROR(
+      millis("min_sample_interval_ms", 1, kHour, out.min_sample_interval));
+  RETURN_IF_ERROR(integer("max_updates_per_notification", 1, 100000,
+                          out.max_updates_per_notification));
+  RETURN_IF_ERROR(
+      integer("pipeline_notifications", 1, 1024, out.pipeline_notifications));
+  RETURN_IF_ERROR(millis("poll_interval_ms", 10, kHour, out.poll_interval));
+  return absl::OkStatus();
+}
+
 absl::Status Parser::ParseUserList(
     const YAML::Node& node, const std::string& path,
     std::vector<std::pair<UserEntry, UserOrigin>>& out) const {
@@ -941,11 +984,11 @@ absl::Status Parser::ParseAuthorization(const YAML::Node& node,
 }
 
 absl::Status Parser::ParseTop(const YAML::Node& root, Config& config) const {
-  ASSIGN_OR_RETURN(
-      auto top,
-      Mapping(root, "",
-              {"server", "state_dir", "log", "yang", "plugins", "users",
-               "devices", "ops", "auth", "authorization", "audit", "limits"}));
+  ASSIGN_OR_RETURN(auto top,
+                   Mapping(root, "",
+                           {"server", "state_dir", "log", "yang", "plugins",
+                            "users", "devices", "ops", "auth", "authorization",
+                            "audit", "limits", "telemetry"}));
   if (const Entry* e = Find(top, "auth")) {
     RETURN_IF_ERROR(ParseThrottle(e->value, config));
   }
@@ -985,6 +1028,9 @@ absl::Status Parser::ParseTop(const YAML::Node& root, Config& config) const {
         }
       }
     }
+  }
+  if (const Entry* e = Find(top, "telemetry")) {
+    RETURN_IF_ERROR(ParseTelemetry(e->value, config));
   }
   if (const Entry* e = Find(top, "yang")) {
     ASSIGN_OR_RETURN(auto yang, Mapping(e->value, "yang", {"dirs"}));
@@ -1183,6 +1229,15 @@ std::string Config::DebugString() const {
       << limits.max_subscriptions_per_stream
       << "\n  max_connection_age_ms: " << limits.max_connection_age.count()
       << "\n";
+  out << "telemetry:\n  max_pending_updates: " << telemetry.max_pending_updates
+      << "\n  slow_client_timeout_ms: " << telemetry.slow_client_timeout.count()
+      << "\n  slow_client_cancel_grace_ms: "
+      << telemetry.slow_client_cancel_grace.count()
+      << "\n  min_sample_interval_ms: " << telemetry.min_sample_interval.count()
+      << "\n  max_updates_per_notification: "
+      << telemetry.max_updates_per_notification
+      << "\n  pipeline_notifications: " << telemetry.pipeline_notifications
+      << "\n  poll_interval_ms: " << telemetry.poll_interval.count() << "\n";
   out << "yang:\n  dirs: [";
   for (size_t i = 0; i < yang_dirs.size(); ++i) {
     out << (i ? ", " : "") << yang_dirs[i];

@@ -76,6 +76,27 @@ struct OpsSettings {
   std::string listen;  // host:port or [v6]:port; empty = disabled
 };
 
+// Subscribe's limits (the `telemetry:` section). Read at start; a reload
+// that changes them is logged as needing a restart.
+struct TelemetrySettings {
+  // Distinct leaves waiting for one stream before it is ended as too slow.
+  int64_t max_pending_updates = 50000;
+  // A stream whose write stays unacknowledged this long while more data
+  // waits is ended with RESOURCE_EXHAUSTED.
+  std::chrono::milliseconds slow_client_timeout{5000};
+  // Then cancelled if the client has not gone away by itself.
+  std::chrono::milliseconds slow_client_cancel_grace{20000};
+  // The fastest SAMPLE and heartbeat interval (what sample_interval 0 means).
+  std::chrono::milliseconds min_sample_interval{10};
+  int64_t max_updates_per_notification = 256;
+  // Deliveries a stream keeps as separate Notifications before coalescing.
+  int64_t pipeline_notifications = 8;
+  // How often a device whose driver cannot push is read and diffed.
+  std::chrono::milliseconds poll_interval{1000};
+
+  bool operator==(const TelemetrySettings&) const = default;
+};
+
 struct Config {
   std::string listen = "127.0.0.1:9339";  // host:port or [v6]:port
   bool insecure = false;                  // plaintext gRPC
@@ -85,6 +106,7 @@ struct Config {
   LogSettings log;
   OpsSettings ops;
   Limits limits;                       // flood resistance (config/limits.h)
+  TelemetrySettings telemetry;         // Subscribe limits
   std::vector<std::string> yang_dirs;  // searched recursively, in order
   std::string plugin_dir;              // empty = default next to the binary
   std::vector<UserEntry> users;

@@ -381,6 +381,8 @@ absl::Status Reload(const std::string& path, const Overrides& overrides,
   if (next.log.format != running.log.format) {
     restart_needed.push_back("log.format");
   }
+  if (next.telemetry != running.telemetry)
+    restart_needed.push_back("telemetry");
 
   std::map<std::string, const DeviceSettings*> wanted;
   for (const DeviceSettings& device : next.devices) {
@@ -683,7 +685,9 @@ int main(int argc, char** argv) {
   // Subscribe's shared driver subscriptions and leaf caches; ended before
   // the devices are.
   auto timers = std::make_unique<telemetry::TimerService>();
-  auto hub = std::make_unique<telemetry::Hub>();
+  telemetry::HubOptions hub_options;
+  hub_options.poll_interval = config.telemetry.poll_interval;
+  auto hub = std::make_unique<telemetry::Hub>(hub_options);
   self_driver->SetTelemetrySource([hub = hub.get()] {
     telemetry::TelemetryStats stats = hub->Stats();
     return devices::TelemetryCounters{stats.upstream_subscriptions,
@@ -802,6 +806,15 @@ int main(int argc, char** argv) {
   subscribe.work = &work;
   subscribe.hub = hub.get();
   subscribe.timers = timers.get();
+  subscribe.limits.max_pending =
+      static_cast<size_t>(config.telemetry.max_pending_updates);
+  subscribe.limits.stall = config.telemetry.slow_client_timeout;
+  subscribe.limits.cancel_grace = config.telemetry.slow_client_cancel_grace;
+  subscribe.limits.min_interval = config.telemetry.min_sample_interval;
+  subscribe.limits.max_updates_per_notification =
+      static_cast<size_t>(config.telemetry.max_updates_per_notification);
+  subscribe.limits.pipeline_notifications =
+      static_cast<size_t>(config.telemetry.pipeline_notifications);
   gnmi_service.EnableSubscribe(subscribe);
   auto server = northbound::Server::Start(server_options, {&gnmi_service});
   if (!server.ok()) {

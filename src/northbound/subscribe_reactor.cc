@@ -65,6 +65,8 @@ class Entry final : public telemetry::Listener {
   Clock::duration heartbeat{};
   // Guarded by the stream's mutex:
   bool synced = false;
+  // Asked the hub for more (Membership::AskForMore) since its last delivery.
+  bool asked = false;
   std::shared_ptr<telemetry::Membership> membership;
   absl::flat_hash_map<const PathInfo*, std::string> last_sent;
   Clock::time_point last_full{};
@@ -106,7 +108,7 @@ class Stream final : public std::enable_shared_from_this<Stream> {
 
   void Deliver(Entry* entry, const std::vector<LeafPtr>& leaves);
   void EntrySynced(Entry* entry);
-  void EntryFailed(const absl::Status& status);
+  void EntryFailed(const Entry& entry, const absl::Status& status);
 
  private:
   void Setup(gnmi::SubscriptionList list);
@@ -119,6 +121,8 @@ class Stream final : public std::enable_shared_from_this<Stream> {
   // All with `mutex_` held.
   void Enqueue(const LeafPtr& leaf, uint32_t slot);
   void SealLive();
+  // Asks the hub for more when at most `below` Notifications wait.
+  void AskForMore(size_t below);
   void CheckSlow();
   void Pump(std::unique_lock<std::mutex>& lock);
   // Starts a write soon on a worker thread: producers (driver threads, the
@@ -199,7 +203,7 @@ void Entry::OnLeaves(const std::vector<LeafPtr>& leaves) {
 }
 void Entry::OnSynced() { stream_->EntrySynced(this); }
 void Entry::OnError(const absl::Status& status) {
-  stream_->EntryFailed(status);
+  stream_->EntryFailed(*this, status);
 }
 
 Stream::Stream(Reactor* reactor, grpc::CallbackServerContext* context,
@@ -502,6 +506,7 @@ absl::Status Stream::Subscribe(const gnmi::SubscriptionList& list) {
 void Stream::Deliver(Entry* entry, const std::vector<LeafPtr>& leaves) {
   std::unique_lock lock(mutex_);
   if (finished_ || released_) return;
+  entry->asked = false;
   if (!entry->synced) {
     // The subscription's current content.
     if (updates_only_) return;
@@ -523,6 +528,13 @@ void Stream::Deliver(Entry* entry, const std::vector<LeafPtr>& leaves) {
       }
     } else {
       for (const LeafPtr& leaf : leaves) Enqueue(leaf, entry->slot_);
+      // Each delivery its own Notification while the pipeline has room;
+      // behind that, changes coalesce in `live_`.
+      const size_t pipeline = ctx_.limits.pipeline_notifications;
+      if (synced_ && ready_.size() < pipeline) {
+        SealLive();
+        AskForMore(pipeline);
+      }
     }
   }
   CheckSlow();
@@ -554,11 +566,31 @@ void Stream::EntrySynced(Entry* entry) {
   Kick();
 }
 
-void Stream::EntryFailed(const absl::Status& status) {
+void Stream::EntryFailed(const Entry& entry, const absl::Status& status) {
+  // One behaviour for a target that goes away: the stream ends, with a
+  // code that says whether subscribing again can work.
+  const std::shared_ptr<devices::Device>& device = slots_[entry.slot_].device;
+  const std::string& name = device->name();
+  auto current = ctx_.devices->Find(name);
+  absl::Status why;
+  if (current == nullptr) {
+    why = absl::NotFoundError(
+        absl::StrCat("target '", name,
+                     "' was removed from the configuration; its "
+                     "subscriptions ended (",
+                     status.message(), ")"));
+  } else if (current != device) {
+    why = absl::UnavailableError(
+        absl::StrCat("target '", name, "' was reconfigured; subscribe again (",
+                     status.message(), ")"));
+  } else {
+    why = absl::UnavailableError(
+        absl::StrCat("subscription to target '", name,
+                     "' ended by the device: ", status.message()));
+  }
   std::unique_lock lock(mutex_);
   if (finished_) return;
-  FailLocked(absl::UnavailableError(
-      absl::StrCat("subscription ended by the device: ", status.message())));
+  FailLocked(why);
   lock.unlock();
   ReleaseSoon();
 }
@@ -660,6 +692,18 @@ void Stream::SealLive() {
   ready_.push_back(std::move(chunk));
 }
 
+void Stream::AskForMore(size_t below) {
+  if (mode_ != gnmi::SubscriptionList::STREAM || !synced_ ||
+      ready_.size() >= below) {
+    return;
+  }
+  for (auto& entry : entries_) {
+    if (entry->asked || !entry->membership) continue;
+    entry->asked = true;
+    entry->membership->AskForMore();
+  }
+}
+
 void Stream::CheckSlow() {
   if (finished_) return;
   const bool too_many = live_.size() > ctx_.limits.max_pending;
@@ -718,6 +762,7 @@ void Stream::Pump(std::unique_lock<std::mutex>& lock) {
       ready_.pop_front();
     }
     if (ready_.empty() && synced_) SealLive();
+    AskForMore(ctx_.limits.pipeline_notifications / 2 + 1);
     if (ready_.empty()) {
       if (finish_after_drain_) FinishLocked(grpc::Status::OK);
       return;

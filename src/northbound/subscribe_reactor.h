@@ -17,6 +17,7 @@
 
 namespace southgate::northbound {
 
+// Defaults here; the daemon sets them from the `telemetry:` section.
 struct SubscribeLimits {
   // Distinct leaves waiting for one stream (after coalescing by path).
   size_t max_pending = 50000;
@@ -26,9 +27,14 @@ struct SubscribeLimits {
   // The fastest SAMPLE and heartbeat interval (what sample_interval 0 means).
   std::chrono::milliseconds min_interval{10};
   size_t max_updates_per_notification = 256;
+  // A stream keeps up to this many deliveries from the hub as separate
+  // Notifications (each change is sent, not only the latest value); more
+  // waiting than that coalesce by path. Flow control asks the hub for
+  // more when at most half of them wait.
+  size_t pipeline_notifications = 8;
   // After a slow client is cut, the RPC is cancelled if it has not ended by
   // then (its unread messages would otherwise stay buffered).
-  std::chrono::seconds cancel_grace{20};
+  std::chrono::milliseconds cancel_grace{20000};
 };
 
 struct SubscribeContext {

@@ -29,8 +29,32 @@ class Upstream {
   const Hub::Key key;
   const std::shared_ptr<const schema::GnmiTranslator> translator;
 
+  // Demand (NotificationSink::SetDemandCallback): listeners that asked for
+  // more since the last notification; when half of them have (at least
+  // one), the driver's `wake` is called.
+  void ListenerHungry() {
+    const int now = hungry.fetch_add(1, std::memory_order_acq_rel) + 1;
+    if (now != hungry_needed.load(std::memory_order_relaxed)) return;
+    std::lock_guard lock(wake_mutex);
+    if (wake) wake();
+  }
+  void SetWake(std::function<void()> callback) {
+    std::lock_guard lock(wake_mutex);
+    wake = std::move(callback);
+  }
+  // Caller holds `mutex`.
+  void ListenersChangedLocked() {
+    hungry_needed.store(
+        std::max<int>(1, static_cast<int>(listeners.size() + 1) / 2),
+        std::memory_order_relaxed);
+  }
+
   std::mutex mutex;
   std::vector<Listener*> listeners;
+  std::atomic<int> hungry{0};
+  std::atomic<int> hungry_needed{1};
+  std::mutex wake_mutex;
+  std::function<void()> wake;
   // The leaf cache of this subscription: data path -> latest value.
   absl::flat_hash_map<std::string, LeafPtr> cache;
   bool synced = false;
@@ -74,6 +98,9 @@ class UpstreamSink final : public NotificationSink {
   }
   void OnError(absl::Status status) override {
     if (auto upstream = upstream_.lock()) upstream->OnError(status);
+  }
+  void SetDemandCallback(std::function<void()> wake) override {
+    if (auto upstream = upstream_.lock()) upstream->SetWake(std::move(wake));
   }
 
  private:
@@ -128,6 +155,8 @@ void Upstream::OnNotification(Notification notification) {
     hub->cached_leaves_.fetch_add(added, std::memory_order_relaxed);
   }
   if (out.empty()) return;
+  // Before delivering: a listener may take these and ask again at once.
+  hungry.store(0, std::memory_order_release);
   for (Listener* listener : listeners) listener->OnLeaves(out);
 }
 
@@ -151,6 +180,8 @@ void Upstream::OnError(const absl::Status& status) {
 }
 
 Membership::~Membership() { upstream_->hub->Leave(upstream_, listener_); }
+
+void Membership::AskForMore() { upstream_->ListenerHungry(); }
 
 std::vector<LeafPtr> Membership::Snapshot() const {
   std::lock_guard lock(upstream_->mutex);
@@ -281,6 +312,7 @@ absl::StatusOr<std::unique_ptr<Membership>> Hub::Join(
     }
     std::lock_guard upstream_lock(upstream->mutex);
     upstream->listeners.push_back(listener);
+    upstream->ListenersChangedLocked();
     if (!create) {
       std::vector<LeafPtr> cached;
       cached.reserve(upstream->cache.size());
@@ -355,6 +387,7 @@ void Hub::Leave(const std::shared_ptr<Upstream>& upstream, Listener* listener) {
     std::lock_guard lock(mutex_);
     std::lock_guard upstream_lock(upstream->mutex);
     std::erase(upstream->listeners, listener);
+    upstream->ListenersChangedLocked();
     if (!upstream->listeners.empty()) return;
     auto it = upstreams_.find(upstream->key);
     if (it != upstreams_.end() && it->second == upstream) upstreams_.erase(it);

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -62,6 +63,11 @@ class Membership {
   Membership& operator=(const Membership&) = delete;
   // The latest value of every leaf the subscription currently covers.
   std::vector<LeafPtr> Snapshot() const;
+  // The listener has room for more; a driver that makes data on demand
+  // may make more (flow control, see NotificationSink::SetDemandCallback).
+  // Call once per OnLeaves at most (also from inside it); may be called
+  // under the listener's own lock.
+  void AskForMore();
 
  private:
   friend class Hub;

@@ -398,6 +398,50 @@ TEST(ListenAddressTest, Parses) {
   EXPECT_FALSE(ParseListenAddress("host:-1").ok());
 }
 
+TEST(TelemetryConfigTest, DefaultsKeysAndValidation) {
+  auto absent = ParseConfig("", "<inline>", "/");
+  ASSERT_TRUE(absent.ok()) << absent.status();
+  EXPECT_EQ(absent->telemetry, TelemetrySettings());
+  EXPECT_EQ(absent->telemetry.min_sample_interval.count(), 10);
+  EXPECT_EQ(absent->telemetry.max_pending_updates, 50000);
+
+  auto set = ParseConfig(
+      "telemetry:\n"
+      "  max_pending_updates: 1000\n"
+      "  slow_client_timeout_ms: 2500\n"
+      "  slow_client_cancel_grace_ms: 0\n"
+      "  min_sample_interval_ms: 2\n"
+      "  max_updates_per_notification: 64\n"
+      "  pipeline_notifications: 2\n"
+      "  poll_interval_ms: 250\n",
+      "<inline>", "/");
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ(set->telemetry.max_pending_updates, 1000);
+  EXPECT_EQ(set->telemetry.slow_client_timeout.count(), 2500);
+  EXPECT_EQ(set->telemetry.slow_client_cancel_grace.count(), 0);
+  EXPECT_EQ(set->telemetry.min_sample_interval.count(), 2);
+  EXPECT_EQ(set->telemetry.max_updates_per_notification, 64);
+  EXPECT_EQ(set->telemetry.pipeline_notifications, 2);
+  EXPECT_EQ(set->telemetry.poll_interval.count(), 250);
+  EXPECT_THAT(set->DebugString(), HasSubstr("min_sample_interval_ms: 2\n"));
+
+  auto zero =
+      ParseConfig("telemetry:\n  min_sample_interval_ms: 0\n", "<inline>", "/");
+  ASSERT_FALSE(zero.ok());
+  EXPECT_THAT(std::string(zero.status().message()),
+              HasSubstr("<inline>:2: telemetry.min_sample_interval_ms: must "
+                        "be between 1 and 3600000"));
+  auto text =
+      ParseConfig("telemetry:\n  max_pending_updates: lots\n", "<inline>", "/");
+  ASSERT_FALSE(text.ok());
+  EXPECT_THAT(std::string(text.status().message()),
+              HasSubstr("telemetry.max_pending_updates: expected an integer"));
+  auto unknown = ParseConfig("telemetry:\n  queue_size: 5\n", "<inline>", "/");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_THAT(std::string(unknown.status().message()),
+              HasSubstr("telemetry.queue_size: unknown key"));
+}
+
 }  // namespace
 }  // namespace southgate::config
 

@@ -288,6 +288,39 @@ TEST_F(SubscribeEndToEnd, SampleZeroIntervalMeansFastestAndBelowMinimumFails) {
   EXPECT_THAT(status.error_message(), HasSubstr("below the minimum"));
 }
 
+TEST_F(SubscribeEndToEnd, MinimumSampleIntervalComesFromTheConfiguration) {
+  // A daemon of its own, with the minimum lowered from 10 ms to 2 ms.
+  DaemonProcess daemon(
+      TestConfig(SimDeviceYaml("sim1", {"update_interval_ms: 0"}), "",
+                 "telemetry:\n  min_sample_interval_ms: 2\n"));
+  ASSERT_TRUE(daemon.WaitReady(std::chrono::seconds(60))) << daemon.Log();
+  auto stub = gnmi::gNMI::NewStub(daemon.TlsChannel());
+
+  // 2 ms: below the default minimum, accepted here, and sampled.
+  Call fast =
+      Open(Request("sim1", {{InOctets(), gnmi::SAMPLE, 2 * kMs}}), stub.get());
+  ReadUntilSync(fast);
+  int samples = 0;
+  EXPECT_TRUE(ReadUntil(fast, [&samples](const gnmi::Notification& n) {
+    return n.update_size() == 1 && ++samples == 5;
+  }));
+  fast.Cancel();
+  fast.Finish();
+
+  // 1 ms: below the configured minimum.
+  Call call =
+      Open(Request("sim1", {{InOctets(), gnmi::SAMPLE, 1 * kMs}}), stub.get());
+  gnmi::SubscribeResponse response;
+  EXPECT_FALSE(call.Read(&response));
+  grpc::Status status = call.Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("below the minimum of 2000000 ns"));
+  call = Call();
+  stub.reset();
+  EXPECT_EQ(daemon.Stop(SIGTERM), 0) << daemon.Log();
+}
+
 TEST_F(SubscribeEndToEnd, SuppressRedundantSkipsUnchangedSamples) {
   Call call = Open(
       Request("sim1", {{Description("eth2"), gnmi::SAMPLE, 10 * kMs, true}}));
@@ -643,7 +676,7 @@ TEST_F(SubscribeEndToEnd, SlowReaderIsCutWhileAFastOneKeepsItsStream) {
   fast.Finish();
 }
 
-TEST_F(SubscribeEndToEnd, ADeviceThatDisappearsEndsItsStreams) {
+TEST_F(SubscribeEndToEnd, ADeviceRemovedByAReloadEndsItsStreamsNotFound) {
   // A daemon of its own: this test removes a device.
   DaemonProcess daemon(kConfig);
   ASSERT_TRUE(daemon.WaitReady(std::chrono::seconds(60))) << daemon.Log();
@@ -676,10 +709,18 @@ TEST_F(SubscribeEndToEnd, ADeviceThatDisappearsEndsItsStreams) {
   while (call.Read(&response)) {
   }
   grpc::Status status = call.Finish();
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE)
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND)
       << status.error_message() << "\n"
       << daemon.Log();
-  EXPECT_THAT(status.error_message(), HasSubstr("sim2"));
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("target 'sim2' was removed from the configuration"));
+  // The driver subscription went with it; a new Subscribe is refused the
+  // same way.
+  Call again =
+      Open(Request("sim2", {{InOctets(), gnmi::ON_CHANGE}}), stub.get());
+  EXPECT_FALSE(again.Read(&response));
+  EXPECT_EQ(again.Finish().error_code(), grpc::StatusCode::NOT_FOUND);
+  again = Call();
   call = Call();
   stub.reset();  // an open connection would hold the graceful shutdown
   EXPECT_EQ(daemon.Stop(SIGTERM), 0);

@@ -102,6 +102,20 @@ struct SpecState {
   SteadyClock::duration sample_interval{};
 };
 
+struct GeneratorSignal {
+  std::mutex mutex;
+  std::condition_variable wake;
+  bool stop = false;
+  bool demand = false;
+  bool sleeping = false;
+
+  void Demand() {
+    std::lock_guard lock(mutex);
+    demand = true;
+    if (sleeping) wake.notify_one();
+  }
+};
+
 class SubscriptionState {
  public:
   std::mutex mutex;
@@ -264,7 +278,8 @@ SimDriver::SimDriver(DeviceSettings settings, DriverContext context,
       context_(std::move(context)),
       options_(std::move(options)),
       rng_(Fnv1a(settings_.name)),
-      subscribers_(std::make_shared<SubscriberList>()) {}
+      subscribers_(std::make_shared<SubscriberList>()),
+      generator_signal_(std::make_shared<GeneratorSignal>()) {}
 
 SimDriver::~SimDriver() { Close(); }
 
@@ -387,6 +402,10 @@ absl::Status SimDriver::Connect() {
     stop_ = false;
     thread_ = std::thread([this] { Run(); });
     if (options_.change_rate > 0 && !generated_.empty()) {
+      {
+        std::lock_guard signal_lock(generator_signal_->mutex);
+        generator_signal_->stop = false;
+      }
       generator_ = std::thread([this] { GenerateLoop(); });
     }
   }
@@ -410,6 +429,11 @@ void SimDriver::Close() {
     generator = std::move(generator_);
   }
   wake_.notify_all();
+  {
+    std::lock_guard lock(generator_signal_->mutex);
+    generator_signal_->stop = true;
+  }
+  generator_signal_->wake.notify_all();
   if (thread.joinable()) thread.join();
   if (generator.joinable()) generator.join();
 
@@ -497,6 +521,9 @@ absl::StatusOr<std::unique_ptr<Subscription>> SimDriver::Subscribe(
   if (sink == nullptr) return absl::InvalidArgumentError("no sink");
   if (specs.empty()) {
     return absl::InvalidArgumentError("subscription without paths");
+  }
+  if (options_.change_paced && options_.change_rate > 0) {
+    sink->SetDemandCallback([signal = generator_signal_] { signal->Demand(); });
   }
   auto state = std::make_shared<SubscriptionState>();
   state->sink = std::move(sink);
@@ -726,20 +753,35 @@ void SimDriver::GenerateLoop() {
   const size_t leaves = generated_.size();
   const int64_t rate = options_.change_rate;
   const size_t batch = static_cast<size_t>(options_.change_batch);
+  const bool paced = options_.change_paced;
+  GeneratorSignal& signal = *generator_signal_;
   const auto start = SteadyClock::now();
   int64_t emitted = 0;
   size_t cursor = 0;
   std::vector<size_t> changed;
-  // Ticks of 100 us spread the changes over time (a real device does not
-  // change in 1 ms bursts); without subscribers it idles at 1 ms ticks.
+  changed.reserve(batch);
+  // Unpaced: ticks of 100 us spread the changes over time (a real device
+  // does not change in 1 ms bursts); without subscribers it idles at 1 ms
+  // ticks. Paced: one batch per demand, or per millisecond without any.
   bool busy = false;
-  std::unique_lock lock(thread_mutex_);
-  while (!stop_) {
-    wake_.wait_for(
-        lock,
-        busy ? std::chrono::microseconds(100) : std::chrono::microseconds(1000),
-        [this] { return stop_; });
-    if (stop_) break;
+  std::unique_lock lock(signal.mutex);
+  while (!signal.stop) {
+    if (paced) {
+      if (!signal.demand) {
+        signal.sleeping = true;
+        signal.wake.wait_for(lock, std::chrono::milliseconds(1), [&signal] {
+          return signal.stop || signal.demand;
+        });
+        signal.sleeping = false;
+      }
+      signal.demand = false;
+    } else {
+      signal.wake.wait_for(lock,
+                           busy ? std::chrono::microseconds(100)
+                                : std::chrono::microseconds(1000),
+                           [&signal] { return signal.stop; });
+    }
+    if (signal.stop) break;
     lock.unlock();
     const double elapsed =
         std::chrono::duration<double>(SteadyClock::now() - start).count();
@@ -753,7 +795,18 @@ void SimDriver::GenerateLoop() {
       emitted += due - max_due;
       due = max_due;
     }
-    const int64_t batches = due / static_cast<int64_t>(batch);
+    int64_t batches = due / static_cast<int64_t>(batch);
+    if (paced) {
+      if (batches == 0) {
+        // Over the rate: keep the demand and come back in 100 us.
+        lock.lock();
+        signal.demand = true;
+        signal.wake.wait_for(lock, std::chrono::microseconds(100),
+                             [&signal] { return signal.stop; });
+        continue;
+      }
+      batches = 1;  // a consumer takes at most one batch's leaves per write
+    }
     if (batches > 0) {
       auto states = subscribers_->Snapshot();
       std::erase_if(states, [](const auto& state) {

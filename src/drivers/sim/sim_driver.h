@@ -6,7 +6,9 @@
 // that many counter changes per second (of `change_leaves` synthetic
 // leaves, `change_batch` per Notification) straight to the sinks of
 // ON_CHANGE/TARGET_DEFINED subscriptions whose paths cover them, without
-// touching the datastore or diffing it (see sim_options.h).
+// touching the datastore or diffing it (see sim_options.h). With
+// `change_paced` it makes the next batch when its consumers ask for more
+// (NotificationSink::SetDemandCallback) instead of on a clock.
 //
 // Subscriptions: the sink is called with the subscription's own lock held,
 // so a sink must not destroy its Subscription from inside a callback (that
@@ -31,6 +33,7 @@ namespace southgate::drivers::sim {
 
 class SubscriptionState;
 struct SubscriberList;
+struct GeneratorSignal;
 
 class SimDriver : public Driver {
  public:
@@ -99,6 +102,9 @@ class SimDriver : public Driver {
   std::vector<std::string> generated_;
   std::vector<uint64_t> generated_values_;
   std::thread generator_;
+  // Wakes the generator (stop, or demand from a paced consumer); shared
+  // with the sinks' demand callbacks, which may outlive this driver.
+  std::shared_ptr<GeneratorSignal> generator_signal_;
 };
 
 absl::StatusOr<std::unique_ptr<Driver>> CreateSimDriver(

@@ -60,6 +60,11 @@ absl::StatusOr<SimOptions> ParseSimOptions(const std::string& options_json) {
         return OptionError("'fail_connect' must be a boolean");
       }
       options.fail_connect = value.get<bool>();
+    } else if (key == "change_paced") {
+      if (!value.is_boolean()) {
+        return OptionError("'change_paced' must be a boolean");
+      }
+      options.change_paced = value.get<bool>();
     } else if (key == "change_rate" || key == "change_leaves" ||
                key == "change_batch") {
       if (!value.is_number_integer() || value.get<int64_t>() < 0 ||

@@ -29,6 +29,12 @@ struct SimOptions {
   int64_t change_rate = 0;
   int64_t change_leaves = 100;
   int64_t change_batch = 0;  // 0: min(change_leaves, 100)
+  // Paces the generator by its consumers (NotificationSink's demand
+  // callback): the next batch is made when enough of them took the last
+  // one, at most `change_rate` per second, and at least one batch per
+  // millisecond. For throughput benchmarks: no change is made only to be
+  // replaced before anyone sends it. Off: exactly `change_rate`.
+  bool change_paced = false;
 };
 
 // Parses the JSON object options:
@@ -37,7 +43,7 @@ struct SimOptions {
 //   modules: ["name" | "name@revision", ...] (default: IETF set)
 //   features: {"module": ["feature", ...]} or ["module:feature", ...]
 //   update_interval_ms, flap_probability, fail_connect,
-//   change_rate, change_leaves, change_batch
+//   change_rate, change_leaves, change_batch, change_paced
 absl::StatusOr<SimOptions> ParseSimOptions(const std::string& options_json);
 
 }  // namespace southgate::drivers::sim
