@@ -24,15 +24,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <iostream>
 #include <map>
 #include <mutex>
 #include <random>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -90,8 +92,7 @@ struct SourceAddress {
       local.sin6_addr.s6_addr[10] = 0xff;
       local.sin6_addr.s6_addr[11] = 0xff;
       std::memcpy(&local.sin6_addr.s6_addr[12], &self->address, 4);
-      return bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof(local)) ==
-             0;
+      return bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof(local)) == 0;
     }
     sockaddr_in local{};
     local.sin_family = AF_INET;
@@ -114,8 +115,8 @@ struct SourceAddress {
   static void Destroy(grpc_socket_mutator* m) {
     delete reinterpret_cast<SourceAddress*>(m);
   }
-  static constexpr grpc_socket_mutator_vtable kVtable = {
-      MutateFd, Compare, Destroy, MutateFd2};
+  static constexpr grpc_socket_mutator_vtable kVtable = {MutateFd, Compare,
+                                                         Destroy, MutateFd2};
 
   static grpc_socket_mutator* New(const std::string& ip) {
     auto* self = new SourceAddress();
@@ -147,7 +148,8 @@ std::string LoopbackAddress(int first_octet3, int i) {
 gnmi::GetRequest SmallGet() {
   gnmi::GetRequest request;
   request.mutable_prefix()->set_target("sim1");
-  *request.add_path() = ParsePath("/interfaces/interface[name=eth0]/description");
+  *request.add_path() =
+      ParsePath("/interfaces/interface[name=eth0]/description");
   request.set_encoding(gnmi::JSON_IETF);
   return request;
 }
@@ -176,12 +178,23 @@ struct Outcomes {
   }
   std::string Describe() {
     std::string out;
-    static const char* kNames[] = {
-        "OK",        "CANCELLED",         "UNKNOWN",          "INVALID_ARGUMENT",
-        "DEADLINE",  "NOT_FOUND",         "ALREADY_EXISTS",   "PERMISSION_DENIED",
-        "EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",        "OUT_OF_RANGE",
-        "UNIMPLEMENTED", "INTERNAL",      "UNAVAILABLE",      "DATA_LOSS",
-        "UNAUTHENTICATED"};
+    static const char* kNames[] = {"OK",
+                                   "CANCELLED",
+                                   "UNKNOWN",
+                                   "INVALID_ARGUMENT",
+                                   "DEADLINE",
+                                   "NOT_FOUND",
+                                   "ALREADY_EXISTS",
+                                   "PERMISSION_DENIED",
+                                   "EXHAUSTED",
+                                   "FAILED_PRECONDITION",
+                                   "ABORTED",
+                                   "OUT_OF_RANGE",
+                                   "UNIMPLEMENTED",
+                                   "INTERNAL",
+                                   "UNAVAILABLE",
+                                   "DATA_LOSS",
+                                   "UNAUTHENTICATED"};
     for (int i = 0; i < 17; ++i) {
       if (by_code[i] > 0) {
         absl::StrAppend(&out, out.empty() ? "" : ", ", kNames[i], " ",
@@ -317,10 +330,32 @@ struct GetLoop {
   LatencyHistogram latency;
   uint64_t ok = 0, failed = 0;
   std::map<std::string, int> errors;
+  // (seconds since the loop started, µs) of every call.
+  std::vector<std::pair<double, int64_t>> samples;
+  int64_t Max() const {
+    int64_t max = -1;
+    for (const auto& [at, micros] : samples) max = std::max(max, micros);
+    return max;
+  }
+  // "812.3 ms at 0.0 s, ..." for the `n` slowest calls.
+  std::string Slowest(size_t n) const {
+    auto sorted = samples;
+    std::sort(sorted.begin(), sorted.end(),
+              [](const auto& a, const auto& b) { return a.second > b.second; });
+    std::string out;
+    for (size_t i = 0; i < std::min(n, sorted.size()); ++i) {
+      absl::StrAppend(&out, i ? ", " : "",
+                      absl::StrFormat("%.1f ms at %.0f s",
+                                      sorted[i].second / 1000.0,
+                                      sorted[i].first));
+    }
+    return out;
+  }
   void Run(gnmi::gNMI::Stub* stub, std::chrono::milliseconds period,
            Clock::time_point until) {
     const gnmi::GetRequest request = SmallGet();
     auto next = Clock::now();
+    const auto first = next;
     while (Clock::now() < until) {
       grpc::ClientContext context;
       context.AddMetadata("username", "admin");
@@ -333,6 +368,8 @@ struct GetLoop {
       const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                               Clock::now() - begin)
                               .count();
+      samples.emplace_back(
+          std::chrono::duration<double>(begin - first).count(), micros);
       if (status.ok() && response.notification_size() == 1) {
         ++ok;
         latency.Add(micros);
@@ -422,9 +459,9 @@ int RunAttacker(const std::string& target, const std::string& cert_file,
   for (int i = 0; i < attackers; ++i) {
     const std::string source =
         same_address ? "127.0.1.1" : LoopbackAddress(1, i);
-    attack.push_back(std::make_unique<Attacker>(
-        ChannelFrom(target, cert, source, 100 + i), wrong_every, gets,
-        subscribes, stop));
+    attack.push_back(
+        std::make_unique<Attacker>(ChannelFrom(target, cert, source, 100 + i),
+                                   wrong_every, gets, subscribes, stop));
   }
   for (auto& attacker : attack) attacker->Start(depth);
   std::this_thread::sleep_for(
@@ -443,7 +480,9 @@ int RunAttacker(const std::string& target, const std::string& cert_file,
   std::_Exit(0);  // calls may still be outstanding: no orderly teardown
 }
 
-std::string Mib(int64_t kib) { return absl::StrFormat("%.1f MiB", kib / 1024.0); }
+std::string Mib(int64_t kib) {
+  return absl::StrFormat("%.1f MiB", kib / 1024.0);
+}
 
 int Main(int argc, char** argv) {
   std::string scenario = "attack";
@@ -457,6 +496,7 @@ int Main(int argc, char** argv) {
   int pollers = 1000;
   double poll_interval_s = 10;
   std::string limits_yaml;
+  std::string keep_log;
   std::string doc = std::string(SOUTHGATE_SOURCE_DIR) + "/docs/performance.md";
 
   CLI::App app{"Flood resistance: attacker vs legitimate client"};
@@ -481,6 +521,7 @@ int Main(int argc, char** argv) {
   app.add_option("--limits", limits_yaml,
                  "YAML lines for the daemon's limits: section (default: "
                  "the daemon's defaults)");
+  app.add_option("--keep-log", keep_log, "write the daemon's log here");
   app.add_option("--doc", doc, "append the report here ('' to skip)");
   app.add_option("--southgated", daemon_binary().southgated,
                  "southgated binary to measure");
@@ -588,6 +629,8 @@ int Main(int argc, char** argv) {
     }
     Outcomes gets, subscribes;
     ReadOutcomes(result_file, gets, subscribes);
+    std::error_code ignored;
+    std::filesystem::remove_all(scratch, ignored);
     sampling = false;
     sampler.join();
     const bool subscription_alive = !subscription.done();
@@ -606,24 +649,24 @@ int Main(int argc, char** argv) {
     };
     report = absl::StrCat(
         "| measure | value |\n| --- | --- |\n",
-        absl::StrFormat("| legitimate Get success under attack | %d/%d "
-                        "(%.3f%%) |\n",
-                        under_attack.ok, legit_total,
-                        legit_total ? 100.0 * under_attack.ok / legit_total
-                                    : 0.0),
+        absl::StrFormat(
+            "| legitimate Get success under attack | %d/%d "
+            "(%.3f%%) |\n",
+            under_attack.ok, legit_total,
+            legit_total ? 100.0 * under_attack.ok / legit_total : 0.0),
         absl::StrFormat(
             "| legitimate Get p50 / p99 / max, under attack | %.1f / %.1f / "
-            "%.1f ms |\n",
+            "%.1f ms (slowest: %s) |\n",
             under_attack.latency.Quantile(0.5) / 1000.0, p99(under_attack),
-            under_attack.latency.Quantile(1.0) / 1000.0),
+            under_attack.Max() / 1000.0, under_attack.Slowest(3)),
         absl::StrFormat(
             "| legitimate Get p50 / p99, baseline (alone, same run) | %.1f / "
             "%.1f ms (%d/%d ok) |\n",
-            baseline.latency.Quantile(0.5) / 1000.0, p99(baseline),
-            baseline.ok, baseline.ok + baseline.failed),
-        absl::StrFormat("| p99 ratio, attack / baseline | %.1f× |\n",
-                        p99(baseline) > 0 ? p99(under_attack) / p99(baseline)
-                                          : 0.0),
+            baseline.latency.Quantile(0.5) / 1000.0, p99(baseline), baseline.ok,
+            baseline.ok + baseline.failed),
+        absl::StrFormat(
+            "| p99 ratio, attack / baseline | %.1f× |\n",
+            p99(baseline) > 0 ? p99(under_attack) / p99(baseline) : 0.0),
         absl::StrFormat(
             "| legitimate SAMPLE Subscribe (1 s) | %s, %d notifications "
             "during the attack |\n",
@@ -637,9 +680,9 @@ int Main(int argc, char** argv) {
             same_address ? "one address" : "one loopback address each", depth,
             wrong_every, attacker_nice),
         absl::StrFormat("| attacker share rejected | %.2f%% (served %d) |\n",
-                        attack_total ? 100.0 * (attack_total - attack_ok) /
-                                           attack_total
-                                     : 0.0,
+                        attack_total
+                            ? 100.0 * (attack_total - attack_ok) / attack_total
+                            : 0.0,
                         attack_ok),
         "| attacker Get outcomes | ", gets.Describe(), " |\n",
         "| attacker Subscribe outcomes | ", subscribes.Describe(), " |\n",
@@ -650,11 +693,11 @@ int Main(int argc, char** argv) {
         Mib(rss_start), " / ", Mib(rss_baseline), " / ", Mib(rss_first_half),
         " / ", Mib(rss_second_half), " / ", Mib(memory.rss_kib), " |\n",
         "| daemon peak RSS (VmHWM) | ", Mib(memory.hwm_kib), " |\n",
-        "| daemon restarts | ", alive ? "0 (same process throughout)"
-                                     : "daemon EXITED", " |\n");
+        "| daemon restarts | ",
+        alive ? "0 (same process throughout)" : "daemon EXITED", " |\n");
     if (!under_attack.errors.empty()) {
-      absl::StrAppend(&report, "\nLegitimate failures: ",
-                      under_attack.Summary(), "\n");
+      absl::StrAppend(&report,
+                      "\nLegitimate failures: ", under_attack.Summary(), "\n");
     }
   } else if (scenario == "pollers") {
     std::vector<std::unique_ptr<gnmi::gNMI::Stub>> stubs;
@@ -674,8 +717,8 @@ int Main(int argc, char** argv) {
     };
     // Each poller starts at a random phase, then every interval.
     std::mt19937 random(42);
-    const auto interval = std::chrono::microseconds(
-        static_cast<int64_t>(poll_interval_s * 1e6));
+    const auto interval =
+        std::chrono::microseconds(static_cast<int64_t>(poll_interval_s * 1e6));
     std::vector<Clock::time_point> next(pollers);
     const auto begin = Clock::now();
     for (int i = 0; i < pollers; ++i) {
@@ -684,8 +727,8 @@ int Main(int argc, char** argv) {
     }
     DaemonWatch watch{pid};
     watch.Begin();
-    const auto end =
-        begin + std::chrono::milliseconds(static_cast<int64_t>(duration_s * 1000));
+    const auto end = begin + std::chrono::milliseconds(
+                                 static_cast<int64_t>(duration_s * 1000));
     while (Clock::now() < end) {
       auto soonest = end;
       for (int i = 0; i < pollers; ++i) {
@@ -704,10 +747,10 @@ int Main(int argc, char** argv) {
                 outcomes.Add(status);
                 if (status.ok()) {
                   std::lock_guard lock(mutex);
-                  latency.Add(std::chrono::duration_cast<
-                                  std::chrono::microseconds>(Clock::now() -
-                                                             call->begin)
-                                  .count());
+                  latency.Add(
+                      std::chrono::duration_cast<std::chrono::microseconds>(
+                          Clock::now() - call->begin)
+                          .count());
                 }
                 delete call;
                 --outstanding;
@@ -749,20 +792,21 @@ int Main(int argc, char** argv) {
   }
   // Refusals as the daemon logged them (rate-limited lines).
   const std::string log = daemon.Log();
+  if (!keep_log.empty()) WriteFile(keep_log, log);
   size_t refused_lines = 0;
   for (size_t at = log.find("refused "); at != std::string::npos;
        at = log.find("refused ", at + 1)) {
     ++refused_lines;
   }
-  absl::StrAppend(&report, "\nDaemon log: ", log.size() / 1024,
-                  " KiB, ", refused_lines, " \"refused\" lines.\n");
+  absl::StrAppend(&report, "\nDaemon log: ", log.size() / 1024, " KiB, ",
+                  refused_lines, " \"refused\" lines.\n");
   std::cout << report;
-  AppendReport(doc, absl::StrCat("\n### Flood resistance (", scenario, "), ",
-                                 UtcNow(), "\n\n", "Command: `",
-                                 CommandLine(argc, argv), "`  \n",
-                                 "Machine: ", MachineInfo(), "  \n",
-                                 "Load average before / after: ", load_before,
-                                 " / ", LoadAverage(), "\n\n", report));
+  AppendReport(
+      doc, absl::StrCat("\n### Flood resistance (", scenario, "), ", UtcNow(),
+                        "\n\n", "Command: `", CommandLine(argc, argv), "`  \n",
+                        "Machine: ", MachineInfo(), "  \n",
+                        "Load average before / after: ", load_before, " / ",
+                        LoadAverage(), "\n\n", report));
   return daemon.Stop() == 0 ? 0 : 1;
 }
 

@@ -21,7 +21,7 @@ using TimePoint = std::chrono::steady_clock::time_point;
 namespace {
 
 constexpr size_t kRejectionKinds =
-    static_cast<size_t>(Rejection::kTooManyClients) + 1;
+    static_cast<size_t>(Rejection::kLaneFull) + 1;
 
 ops::Family<ops::Counter>& RejectedFamily() {
   static auto& family = ops::Metrics::Default().registry.AddCounter(
@@ -29,7 +29,8 @@ ops::Family<ops::Counter>& RejectedFamily() {
       "gNMI requests and streams refused RESOURCE_EXHAUSTED by admission "
       "control, by method and reason (peer_rate, user_rate, "
       "peer_in_flight, overload, peer_streams, user_streams, streams, "
-      "too_many_paths, too_many_subscriptions, too_many_clients)",
+      "too_many_paths, too_many_subscriptions, too_many_clients, "
+      "lane_full)",
       {"method", "reason"});
   return family;
 }
@@ -114,6 +115,8 @@ const char* RejectionName(Rejection reason) {
       return "too_many_subscriptions";
     case Rejection::kTooManyClients:
       return "too_many_clients";
+    case Rejection::kLaneFull:
+      return "lane_full";
   }
   return "unknown";
 }
@@ -289,7 +292,8 @@ namespace {
 // The slow lane's threads yield the CPU to everyone else (nice +10): a
 // flood's password checks then take what the others leave.
 void LowerPriority(WorkQueue& queue, size_t threads) {
-  auto all_there = std::make_shared<std::latch>(static_cast<ptrdiff_t>(threads));
+  auto all_there =
+      std::make_shared<std::latch>(static_cast<ptrdiff_t>(threads));
   for (size_t i = 0; i < threads; ++i) {
     // Every task waits for the others, so each runs on its own thread.
     queue.Post([all_there] {
@@ -322,8 +326,8 @@ Admission::Admission(const config::Limits& limits, Clock clock) {
           std::lock_guard lock(state->mutex);
           samples.push_back({{{"lane", "trusted"}},
                              static_cast<double>(state->in_flight_trusted)});
-          samples.push_back({{{"lane", "other"}},
-                             static_cast<double>(state->in_flight)});
+          samples.push_back(
+              {{{"lane", "other"}}, static_cast<double>(state->in_flight)});
         }
         return samples;
       });
@@ -435,8 +439,8 @@ absl::StatusOr<Ticket> Admission::AdmitCall(std::string_view peer_text,
     // for clients within their share (new ones).
     const size_t cap = static_cast<size_t>(limits.max_in_flight);
     const size_t shared = cap - static_cast<size_t>(limits.reserved_in_flight);
-    size_t& counter = lane == Lane::kTrusted ? state_->in_flight_trusted
-                                             : state_->in_flight;
+    size_t& counter =
+        lane == Lane::kTrusted ? state_->in_flight_trusted : state_->in_flight;
     if (counter >= cap || (lane == Lane::kSlow && counter >= shared)) {
       return Refuse(
           Rejection::kOverload, method, address,
@@ -455,8 +459,8 @@ absl::StatusOr<Ticket> Admission::AdmitCall(std::string_view peer_text,
                                     address, lane, credentials_hash));
 }
 
-absl::StatusOr<Ticket> Admission::AdmitStream(std::string_view peer_text,
-                                              const ClaimedCredentials& claimed) {
+absl::StatusOr<Ticket> Admission::AdmitStream(
+    std::string_view peer_text, const ClaimedCredentials& claimed) {
   const uint64_t credentials_hash = HashOf(claimed);
   constexpr std::string_view kMethod = "Subscribe";
   const std::string address = PeerAddress(peer_text);
@@ -593,6 +597,29 @@ void Admission::AuthenticationFailed(std::string_view peer_text) {
   peer->trusted.clear();
 }
 
+absl::Status Admission::LaneFull(const AdmissionTicket& ticket,
+                                 std::string_view method) {
+  switch (ticket.lane()) {
+    case Lane::kSlow:
+      return Refuse(
+          Rejection::kLaneFull, method, ticket.peer(),
+          absl::StrCat("server busy: the queue for clients over "
+                       "their share is full "
+                       "(limits.slow_lane_queue=",
+                       state_->limits.slow_lane_queue, "); retry later"));
+    case Lane::kTrusted:
+      return Refuse(
+          Rejection::kLaneFull, method, ticket.peer(),
+          absl::StrCat("server busy: the trusted lane's queue is "
+                       "full (limits.max_in_flight=",
+                       state_->limits.max_in_flight, "); retry later"));
+    case Lane::kNormal:
+      break;
+  }
+  return Refuse(Rejection::kLaneFull, method, ticket.peer(),
+                "server busy: too many requests in flight; retry later");
+}
+
 absl::Status Admission::CheckPaths(size_t paths, std::string_view method) {
   const int64_t max = state_->limits.max_paths_per_request;
   if (static_cast<int64_t>(paths) <= max) return absl::OkStatus();
@@ -614,8 +641,7 @@ absl::Status Admission::CheckSubscriptions(size_t subscriptions) {
 Admission::Stats Admission::stats() const {
   std::lock_guard lock(state_->mutex);
   return Stats{state_->in_flight + state_->in_flight_trusted, state_->streams,
-               state_->peers.size(),
-               state_->users.size()};
+               state_->peers.size(), state_->users.size()};
 }
 
 }  // namespace southgate::northbound

@@ -63,6 +63,7 @@ enum class Rejection {
   kTooManyPaths,
   kTooManySubscriptions,
   kTooManyClients,
+  kLaneFull,
 };
 const char* RejectionName(Rejection reason);
 
@@ -124,6 +125,9 @@ class Admission {
   // A failed authentication from `peer`: costs it `auth_failure_cost`
   // tokens and puts it on the slow lane for `auth_failure_penalty`.
   void AuthenticationFailed(std::string_view peer);
+
+  // The refusal when `ticket`'s lane did not take its work (queue full).
+  absl::Status LaneFull(const AdmissionTicket& ticket, std::string_view method);
 
   absl::Status CheckPaths(size_t paths, std::string_view method);
   absl::Status CheckSubscriptions(size_t subscriptions);

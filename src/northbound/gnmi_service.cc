@@ -103,8 +103,10 @@ grpc::ServerUnaryReactor* GnmiService::Serve(
   if (!posted) {
     ops::Metrics::Default().rate_limited.With({method}).Inc();
     Finish(reactor, rpc, start,
-           grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                        "server busy: too many requests in flight"));
+           ticket != nullptr
+               ? ToGrpcStatus(admission_->LaneFull(*ticket, method))
+               : grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                              "server busy: too many requests in flight"));
   }
   return reactor;
 }
