@@ -250,6 +250,14 @@ server:
 state_dir: {DIR}/state
 log:
   level: info
+# A throughput benchmark: the per-client rate buckets (flood resistance)
+# would measure themselves, not the NETCONF path; every client is a
+# returning one (trusted lane), and a NETCONF Get holds its lane thread for
+# the device's round trip, so the lane gets a thread per client (default 2).
+limits:
+  peer: {rate: 0}
+  user: {rate: 0}
+  trusted_lane_threads: 8
 yang:
   dirs: [ {SOURCE}/yang ]
 {USERS}
