@@ -39,6 +39,8 @@ const std::vector<std::string>& NotificationSession::capabilities() const {
 
 uint32_t NotificationSession::id() const { return session_->id(); }
 
+int NotificationSession::socket_fd() const { return session_->socket_fd(); }
+
 absl::StatusOr<std::optional<std::string>> NotificationSession::Receive(
     std::chrono::milliseconds timeout) {
   if (!session_->alive()) {

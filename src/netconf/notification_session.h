@@ -31,6 +31,10 @@ class NotificationSession {
 
   const std::vector<std::string>& capabilities() const;
   uint32_t id() const;
+  // The socket to poll(2) for readability before Receive(0). libssh may
+  // hold a whole message already read from it: after it was readable,
+  // call Receive until it returns nullopt.
+  int socket_fd() const;
 
   // Waits up to `timeout` for the next notification and returns its content
   // (the event element, e.g. netconf-config-change) as RFC 7951 JSON;

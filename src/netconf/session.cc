@@ -504,7 +504,10 @@ absl::StatusOr<std::unique_ptr<Session>> Session::ConnectSsh(
                    : std::string(": NETCONF session setup failed (netconf "
                                  "subsystem or hello)")));
   }
-  return std::unique_ptr<Session>(new Session(session, std::move(server)));
+  auto result =
+      std::unique_ptr<Session>(new Session(session, std::move(server)));
+  result->socket_fd_ = sock;
+  return result;
 }
 
 bool Session::HasCapability(std::string_view prefix) const {

@@ -87,6 +87,8 @@ class Session {
   uint32_t id() const;
   // False once the transport failed or the server closed the session.
   bool alive() const;
+  // The TCP socket under the session, for poll(2) (-1 if unknown).
+  int socket_fd() const { return socket_fd_; }
 
   void set_rpc_timeout(std::chrono::milliseconds timeout) {
     rpc_timeout_ = timeout;
@@ -126,6 +128,7 @@ class Session {
   nc_session* session_;
   // Outlives session_ (freed first in ~Session): session_ uses its context.
   std::shared_ptr<ServerContext> server_;
+  int socket_fd_ = -1;
   std::vector<std::string> capabilities_;
   std::chrono::milliseconds rpc_timeout_{10000};
 };

@@ -1,5 +1,9 @@
 #include "drivers/netconf/change_listener.h"
 
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <random>
 
@@ -105,11 +109,137 @@ PathOverlap Overlap(const std::string& subscribed, const std::string& changed) {
   return PathOverlap::kOverlapping;
 }
 
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr auto kNever = Clock::time_point::max();
+
+// The one thread of the process that waits for notifications: poll(2) on
+// every listener's socket (and an eventfd to be woken when the set
+// changes), then a Service() turn for each. Listeners are held weakly.
+class NotificationPoller {
+ public:
+  static NotificationPoller& Get() {
+    static NotificationPoller poller;
+    return poller;
+  }
+
+  void Add(const std::shared_ptr<ChangeListener>& listener) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      listeners_.push_back({listener.get(), listener});
+      if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });
+    }
+    Wake();
+  }
+
+  // Once this returns, no Service() of `listener` runs or will run.
+  void Remove(const ChangeListener* listener) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      // By address: locking the weak pointers here could make this the
+      // last owner of another listener, destroyed under mutex_.
+      listeners_.erase(std::remove_if(listeners_.begin(), listeners_.end(),
+                                      [&](const Entry& entry) {
+                                        return entry.raw == listener ||
+                                               entry.weak.expired();
+                                      }),
+                       listeners_.end());
+    }
+    if (std::this_thread::get_id() == thread_id_) return;  // in a turn
+    std::lock_guard<std::mutex> wait(round_mutex_);
+  }
+
+  void Wake() {
+    uint64_t one = 1;
+    (void)!write(wake_fd_, &one, sizeof(one));
+  }
+
+  ~NotificationPoller() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    Wake();
+    if (thread_.joinable()) thread_.join();
+    close(wake_fd_);
+  }
+
+ private:
+  NotificationPoller() : wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+
+  void Run() {
+    thread_id_ = std::this_thread::get_id();
+    while (true) {
+      std::vector<std::shared_ptr<ChangeListener>> round;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (stopping_) return;
+        for (const Entry& entry : listeners_)
+          if (auto strong = entry.weak.lock()) {
+            round.push_back(std::move(strong));
+          }
+      }
+      std::vector<pollfd> fds(1 + round.size());
+      fds[0] = pollfd{wake_fd_, POLLIN, 0};
+      {
+        std::lock_guard<std::mutex> turn(round_mutex_);
+        for (size_t i = 0; i < round.size(); ++i) {
+          fds[1 + i] = pollfd{round[i]->PollFd(), POLLIN, 0};
+        }
+      }
+      // Timers (open, resync, retries) are checked at least this often.
+      poll(fds.data(), fds.size(), 100);
+      if (fds[0].revents & POLLIN) {
+        uint64_t count;
+        (void)!read(wake_fd_, &count, sizeof(count));
+      }
+      {
+        std::lock_guard<std::mutex> turn(round_mutex_);
+        for (size_t i = 0; i < round.size(); ++i) {
+          {
+            // Skip listeners removed since the snapshot.
+            std::lock_guard<std::mutex> lock(mutex_);
+            bool present = false;
+            for (const Entry& entry : listeners_)
+              if (entry.raw == round[i].get()) present = true;
+            if (!present) continue;
+          }
+          round[i]->Service(
+              (fds[1 + i].revents & (POLLIN | POLLHUP | POLLERR)) != 0);
+        }
+      }
+      // `round` is released here, outside round_mutex_: a last reference
+      // may run a listener's destructor (which calls Remove).
+    }
+  }
+
+  const int wake_fd_;
+  std::mutex mutex_;
+  struct Entry {
+    const ChangeListener* raw;
+    std::weak_ptr<ChangeListener> weak;
+  };
+  std::vector<Entry> listeners_;
+  bool stopping_ = false;
+  std::thread thread_;
+  std::atomic<std::thread::id> thread_id_{};
+  std::mutex round_mutex_;  // held during a round of Service() calls
+};
+
+}  // namespace
+
 ChangeListener::ChangeListener(std::string log_name, Opener opener,
-                               const NetconfOptions& options)
+                               const NetconfOptions& options, Executor& work,
+                               Executor& connects)
     : log_name_(std::move(log_name)),
       opener_(std::move(opener)),
-      options_(options) {}
+      options_(options),
+      connects_(connects),
+      dispatch_(work),
+      delay_(options.backoff_initial),
+      next_resync_(kNever),
+      retry_at_(kNever) {}
 
 ChangeListener::~ChangeListener() { Stop(); }
 
@@ -120,9 +250,15 @@ int ChangeListener::Add(Handler handler) {
     id = next_id_++;
     handlers_[id] = std::move(handler);
   }
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (!thread_.joinable() && !stopping_) {
-    thread_ = std::thread([this] { Run(); });
+  bool join = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!stopped_ && !polled_) join = polled_ = true;
+  }
+  if (join) {
+    NotificationPoller::Get().Add(shared_from_this());
+  } else {
+    NotificationPoller::Get().Wake();
   }
   return id;
 }
@@ -132,117 +268,164 @@ void ChangeListener::Remove(int id) {
   handlers_.erase(id);
 }
 
+bool ChangeListener::HasHandlers() {
+  std::lock_guard<std::mutex> lock(handlers_mutex_);
+  return !handlers_.empty();
+}
+
 void ChangeListener::Stop() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
+    if (stopped_) return;
+    stopped_ = true;
   }
   cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  NotificationPoller::Get().Remove(this);
+  dispatch_.Close();
+  std::unique_ptr<southgate::netconf::NotificationSession> opened;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    opened = std::move(opened_);
+  }
+  session_.reset();
+  subscribed_ = false;
 }
 
 bool ChangeListener::WaitSubscribed(std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(mutex_);
   return cv_.wait_for(lock, timeout, [this] {
-    return stopping_ || subscribed_.load();
-  }) && !stopping_;
+    return stopped_ || subscribed_.load();
+  }) && !stopped_;
 }
 
-bool ChangeListener::Sleep(std::chrono::milliseconds delay) {
-  std::unique_lock<std::mutex> lock(mutex_);
-  return !cv_.wait_for(lock, delay, [this] { return stopping_; });
+int ChangeListener::PollFd() { return session_ ? session_->socket_fd() : -1; }
+
+void ChangeListener::Open() {
+  auto opened = opener_();
+  std::unique_ptr<southgate::netconf::NotificationSession> drop;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    opening_ = false;
+    if (opened.ok()) {
+      if (stopped_) {
+        drop = std::move(opened).value();
+      } else {
+        opened_ = std::move(opened).value();
+      }
+    } else {
+      static thread_local std::mt19937_64 random(std::random_device{}());
+      std::uniform_real_distribution<double> jitter(0.8, 1.2);
+      auto wait = std::chrono::milliseconds(
+          static_cast<int64_t>(delay_.count() * jitter(random)));
+      spdlog::warn("{}: notification session: {}; retrying in {} ms", log_name_,
+                   std::string(opened.status().message()), wait.count());
+      next_open_ = Clock::now() + wait;
+      delay_ = std::min(options_.backoff_max,
+                        std::chrono::milliseconds(static_cast<int64_t>(
+                            delay_.count() * options_.backoff_multiplier)));
+    }
+  }
+  NotificationPoller::Get().Wake();
 }
 
-bool ChangeListener::Dispatch(const ConfigChange& change) {
-  std::lock_guard<std::mutex> lock(handlers_mutex_);
-  bool ok = true;
-  for (auto& [id, handler] : handlers_) ok = handler(change) && ok;
-  return ok;
+void ChangeListener::PostDispatch(const ConfigChange& change) {
+  dispatch_.Post([this, change] {
+    bool ok = true;
+    {
+      std::lock_guard<std::mutex> lock(handlers_mutex_);
+      for (auto& [id, handler] : handlers_) ok = handler(change) && ok;
+    }
+    if (!ok) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      retry_at_ = Clock::now() + options_.backoff_initial;
+    }
+  });
 }
 
-void ChangeListener::Run() {
-  std::mt19937_64 random(std::random_device{}());
-  std::uniform_real_distribution<double> jitter(0.8, 1.2);
-  // Short waits so that Stop never waits long for the thread.
-  constexpr std::chrono::milliseconds kReceiveSlice(200);
-  std::unique_ptr<southgate::netconf::NotificationSession> session;
-  auto delay = options_.backoff_initial;
-  constexpr auto kNever = std::chrono::steady_clock::time_point::max();
-  auto next_resync = kNever;
-  // A re-read that failed (the RPC session is reconnecting) is retried.
-  auto retry_at = kNever;
+void ChangeListener::Service(bool readable) {
   ConfigChange everything;
   everything.everything = true;
-  auto dispatch = [&](const ConfigChange& change) {
-    if (!Dispatch(change)) {
-      retry_at = std::chrono::steady_clock::now() + options_.backoff_initial;
-    }
-  };
-  while (true) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (stopping_) return;
-    }
-    if (!session) {
-      auto opened = opener_();
-      if (!opened.ok()) {
-        auto wait = std::chrono::milliseconds(
-            static_cast<int64_t>(delay.count() * jitter(random)));
-        spdlog::warn("{}: notification session: {}; retrying in {} ms",
-                     log_name_, std::string(opened.status().message()),
-                     wait.count());
-        if (!Sleep(wait)) return;
-        delay = std::min(options_.backoff_max,
-                         std::chrono::milliseconds(static_cast<int64_t>(
-                             delay.count() * options_.backoff_multiplier)));
-        continue;
-      }
-      session = std::move(opened).value();
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        subscribed_ = true;
-      }
+  const auto now = Clock::now();
+  const bool wanted = HasHandlers();
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (stopped_) return;
+    if (opened_) {
+      session_ = std::move(opened_);
+      delay_ = options_.backoff_initial;
+      subscribed_ = true;
+      lock.unlock();
       cv_.notify_all();
-      delay = options_.backoff_initial;
       spdlog::info(
           "{}: notification session {} subscribed to the NETCONF stream",
-          log_name_, session->id());
+          log_name_, session_->id());
       // Changes made while no session was subscribed went unannounced.
-      dispatch(everything);
-      if (options_.notification_resync_interval.count() > 0) {
-        next_resync = std::chrono::steady_clock::now() +
-                      options_.notification_resync_interval;
-      }
+      PostDispatch(everything);
+      next_resync_ = options_.notification_resync_interval.count() > 0
+                         ? now + options_.notification_resync_interval
+                         : kNever;
+      readable = true;
+    } else if (!session_ && wanted && !opening_ && now >= next_open_) {
+      opening_ = true;
+      std::weak_ptr<ChangeListener> weak = weak_from_this();
+      connects_.Post([weak] {
+        if (auto self = weak.lock()) self->Open();
+      });
+      return;
     }
-    auto received = session->Receive(kReceiveSlice);
-    if (!received.ok()) {
-      if (received.status().code() == absl::StatusCode::kUnavailable) {
-        spdlog::warn("{}: {}; re-subscribing", log_name_,
+  }
+  if (!session_) return;
+  if (!wanted) {
+    // The last ON_CHANGE subscription is gone: so is the session.
+    spdlog::info("{}: notification session closed (no ON_CHANGE left)",
+                 log_name_);
+    session_.reset();
+    subscribed_ = false;
+    return;
+  }
+  // libssh may hold messages already read from the socket: sweep now and
+  // then even without readability.
+  if (readable || now >= next_sweep_) {
+    next_sweep_ = now + std::chrono::seconds(1);
+    // Bounded, so that one chatty device cannot hold the poller.
+    for (int i = 0; i < 64; ++i) {
+      auto received = session_->Receive(std::chrono::milliseconds(0));
+      if (!received.ok()) {
+        if (received.status().code() == absl::StatusCode::kUnavailable) {
+          spdlog::warn("{}: {}; re-subscribing", log_name_,
+                       std::string(received.status().message()));
+          session_.reset();
+          subscribed_ = false;
+          std::lock_guard<std::mutex> lock(mutex_);
+          next_open_ = now + delay_;
+          return;
+        }
+        spdlog::warn("{}: {}; re-reading every ON_CHANGE path", log_name_,
                      std::string(received.status().message()));
-        session.reset();
-        subscribed_ = false;
-        if (!Sleep(delay)) return;
+        PostDispatch(everything);
         continue;
       }
-      spdlog::warn("{}: {}; re-reading every ON_CHANGE path", log_name_,
-                   std::string(received.status().message()));
-      dispatch(everything);
-    } else if (received->has_value()) {
+      if (!received->has_value()) break;
       spdlog::debug("{}: notification {}", log_name_, **received);
       if (auto change = ParseConfigChange(**received)) {
         ++config_changes_;
-        dispatch(*change);
+        PostDispatch(*change);
       }
-    }
-    const auto now = std::chrono::steady_clock::now();
-    if (now >= next_resync || now >= retry_at) {
-      retry_at = kNever;
-      if (now >= next_resync) {
-        next_resync = now + options_.notification_resync_interval;
-      }
-      dispatch(everything);
     }
   }
+  bool resync = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (now >= retry_at_) {
+      retry_at_ = kNever;
+      resync = true;
+    }
+  }
+  if (now >= next_resync_) {
+    next_resync_ = now + options_.notification_resync_interval;
+    resync = true;
+  }
+  if (resync) PostDispatch(everything);
 }
 
 ChangeSubscription::ChangeSubscription(

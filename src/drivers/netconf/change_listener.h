@@ -1,6 +1,7 @@
 // ON_CHANGE from the device's own notifications (RFC 5277 + RFC 6470):
 // ChangeListener keeps one notification session per device (opened on the
-// first ON_CHANGE subscription, re-opened with backoff when it dies) and
+// first ON_CHANGE subscription, re-opened with backoff when it dies, closed
+// with the last one; one poller thread serves every device) and
 // turns each netconf-config-change into the list of changed paths;
 // ChangeSubscription re-reads those paths with <get> and pushes what
 // changed (updates and deletes) into the sink. No polling: between
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/executor.h"
 #include "drivers/netconf/netconf_options.h"
 #include "netconf/notification_session.h"
 #include "schema/data_tree.h"
@@ -50,27 +52,36 @@ enum class PathOverlap {
 };
 PathOverlap Overlap(const std::string& subscribed, const std::string& changed);
 
-class ChangeListener {
+// One device's notification session and what its notifications mean for
+// the ON_CHANGE subscriptions on it. It owns no thread: the process-wide
+// NotificationPoller waits for all notification sessions at once (poll(2)
+// on their sockets) and calls Service(); sessions are opened on the
+// `connects` executor and handlers run on a Strand of `work`, so a device
+// with ON_CHANGE subscriptions costs a socket, not a thread.
+class ChangeListener : public std::enable_shared_from_this<ChangeListener> {
  public:
   using Opener = std::function<absl::StatusOr<
       std::unique_ptr<southgate::netconf::NotificationSession>>()>;
-  // Runs on the listener thread with the changed paths; `everything` when
+  // Runs on the work Strand with the changed paths; `everything` when
   // the whole subscription must be re-read (after (re)subscribing, an
   // unreadable notification, a resync). Returns false when the device
   // could not be read: the listener re-reads everything a little later.
   using Handler = std::function<bool(const ConfigChange& change)>;
 
   ChangeListener(std::string log_name, Opener opener,
-                 const NetconfOptions& options);
+                 const NetconfOptions& options, Executor& work,
+                 Executor& connects);
   ~ChangeListener();
   ChangeListener(const ChangeListener&) = delete;
   ChangeListener& operator=(const ChangeListener&) = delete;
 
-  // Starts the thread on the first call.
+  // The first handler joins the poller (which opens the session). The
+  // listener must be owned by a shared_ptr.
   int Add(Handler handler);
   // Once this returns, the handler is not running and never runs again.
+  // Without handlers the notification session is closed.
   void Remove(int id);
-  // Ends the thread and the session (Add afterwards does nothing).
+  // Leaves the poller, ends the session; nothing runs afterwards.
   void Stop();
 
   // Waits until the notification session is subscribed; false after
@@ -81,25 +92,42 @@ class ChangeListener {
   uint64_t config_changes() const { return config_changes_; }
   bool subscribed() const { return subscribed_; }
 
+  // NotificationPoller only (its thread): the socket to wait for (-1: none)
+  // and one turn of work (open, receive when `readable`, timers).
+  int PollFd();
+  void Service(bool readable);
+
  private:
-  void Run();
-  // False when a handler failed.
-  bool Dispatch(const ConfigChange& change);
-  // Waits `delay` unless stopped; false when stopping.
-  bool Sleep(std::chrono::milliseconds delay);
+  void Open();  // on the connects executor
+  void PostDispatch(const ConfigChange& change);
+  bool HasHandlers();
 
   const std::string log_name_;
   const Opener opener_;
   const NetconfOptions options_;
+  Executor& connects_;
+  Strand dispatch_;
 
   std::mutex handlers_mutex_;  // held while a handler runs
   std::map<int, Handler> handlers_;
   int next_id_ = 1;
 
+  // Used by the poller thread only (and by Stop once it has left).
+  std::unique_ptr<southgate::netconf::NotificationSession> session_;
+  std::chrono::steady_clock::time_point next_resync_;
+  std::chrono::steady_clock::time_point next_sweep_{};
+
   std::mutex mutex_;
+  std::chrono::milliseconds delay_;  // reconnect backoff
+  std::chrono::steady_clock::time_point next_open_{};
   std::condition_variable cv_;
-  bool stopping_ = false;
-  std::thread thread_;
+  bool stopped_ = false;
+  bool polled_ = false;   // joined the poller
+  bool opening_ = false;  // an Open() is queued or running
+  // A session Open() made, handed to the poller thread.
+  std::unique_ptr<southgate::netconf::NotificationSession> opened_;
+  // A re-read that failed (the RPC session reconnecting) is retried then.
+  std::chrono::steady_clock::time_point retry_at_;
 
   std::atomic<uint64_t> config_changes_{0};
   std::atomic<bool> subscribed_{false};

@@ -896,7 +896,8 @@ std::shared_ptr<ChangeListener> NetconfDriver::Listener() {
           return southgate::netconf::NotificationSession::Open(ssh, "NETCONF",
                                                                timeout);
         },
-        options_);
+        options_, NetconfRuntime::Get().work(),
+        NetconfRuntime::Get().reconnects());
   }
   return change_listener_;
 }
