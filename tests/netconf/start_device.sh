@@ -27,13 +27,29 @@ mkdir -p "$dir" /run/sshd
 chmod 755 "$dir"
 modules=/usr/share/yuma/modules/ietf
 
-if ! id -u "$user" >/dev/null 2>&1; then
-  useradd -M -s /bin/sh "$user" 2>/dev/null || id -u "$user" >/dev/null
-fi
-echo "$user:$password" | chpasswd
+# Many test runs share the machine and this user: create it and set its
+# password once, under a lock. Rewriting the password on every start raced
+# with other runs' SSH logins (authentication failed now and then).
+(
+  flock 9
+  if ! id -u "$user" >/dev/null 2>&1; then
+    useradd -M -s /bin/sh "$user" 2>/dev/null || id -u "$user" >/dev/null
+  fi
+  if [[ $(passwd -S "$user" | awk '{print $2}') != P ]]; then
+    echo "$user:$password" | chpasswd
+  fi
+) 9>/tmp/southgate-netconf-test-user.lock
 
 if [[ $what == all || $what == netconfd ]]; then
   rm -f "$dir/ncx.sock"
+  # netconfd keeps a transaction-id file in the user's ~/.yuma (found from
+  # the password database, not $HOME, whatever --home says): concurrent
+  # netconfds on the machine corrupted each other's ("Read txid file
+  # failed"). Each one gets its own ~/.yuma in a private mount namespace.
+  mkdir -p "$dir/yuma-home" "$(getent passwd "$(id -un)" | cut -d: -f6)/.yuma"
+  unshare --mount --propagation private /bin/sh -c \
+    'mount --bind "$0" "$(getent passwd "$(id -un)" | cut -d: -f6)/.yuma" &&
+     exec "$@"' "$dir/yuma-home" \
   netconfd --no-startup --superuser="$user" --port="$port" \
     --ncxserver-sockname="$dir/ncx.sock" \
     --module="$modules/iana-if-type@2014-05-08.yang" \
