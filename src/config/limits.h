@@ -13,6 +13,7 @@ namespace southgate::config {
 struct RateLimit {
   double rate = 0;   // tokens per second; 0 = no limit
   double burst = 0;  // bucket size (at least 1 when rate > 0)
+  bool operator==(const RateLimit&) const = default;
 };
 
 struct Limits {
@@ -61,6 +62,8 @@ struct Limits {
   std::chrono::milliseconds max_connection_age_grace{0};      // 0 = unlimited
   std::chrono::milliseconds max_connection_idle{0};           // 0 = none
   int64_t grpc_memory_bytes = int64_t{1} << 30;  // gRPC buffers; 0 = none
+
+  bool operator==(const Limits&) const = default;
 };
 
 }  // namespace southgate::config

@@ -371,6 +371,7 @@ absl::Status Reload(const std::string& path, const Overrides& overrides,
   if (next.ops.listen != running.ops.listen) {
     restart_needed.push_back("ops.listen");
   }
+  if (!(next.limits == running.limits)) restart_needed.push_back("limits");
   if (next.state_dir != running.state_dir)
     restart_needed.push_back("state_dir");
   if (next.plugin_dir != running.plugin_dir) {
@@ -443,7 +444,9 @@ absl::Status Reload(const std::string& path, const Overrides& overrides,
   config::LogFormat format = running.log.format;
   std::string state_dir = running.state_dir, plugin_dir = running.plugin_dir;
   std::vector<std::string> yang_dirs = running.yang_dirs;
+  config::Limits limits = running.limits;
   running = std::move(next);
+  running.limits = limits;
   running.listen = listen;
   running.ops.listen = ops_listen;
   running.insecure = insecure;

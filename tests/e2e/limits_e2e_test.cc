@@ -288,5 +288,54 @@ TEST(LimitsEndToEnd, ConcurrentStreamsPerUser) {
   viewer.context->TryCancel();
 }
 
+TEST(LimitsEndToEnd, ConnectionsAreRecycledAfterMaxAge) {
+  // A connection older than 1 s gets a GOAWAY; RPCs still running on it
+  // get 1 s more, then are cancelled; the client reconnects.
+  Limited server(
+      "  max_connection_age_ms: 1000\n  max_connection_age_grace_ms: 1000\n");
+  ASSERT_TRUE(server.ready()) << server.daemon().Log();
+  Call call = Open(server.stub(), 1);
+  grpc::Status ended;
+  ASSERT_TRUE(Synced(call, &ended)) << ended.error_message();
+  // Nothing changes on the device: the stream ends only because of its
+  // connection's age (bounded by the call's 60 s deadline).
+  gnmi::SubscribeResponse response;
+  while (call.stream->Read(&response)) {
+  }
+  ended = call.stream->Finish();
+  EXPECT_FALSE(ended.ok());
+  EXPECT_NE(ended.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED)
+      << ended.error_message();
+  // The same channel connects again and is served.
+  bool served = false;
+  for (int i = 0; i < 50 && !served; ++i) {
+    served = server.Get().ok();
+    if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(served);
+}
+
+TEST(LimitsEndToEnd, ReloadKeepsTheLimitsAndSaysARestartIsNeeded) {
+  const std::string devices = SimDeviceYaml("sim1", {"update_interval_ms: 0"});
+  Limited server("  max_paths_per_request: 3\n");
+  ASSERT_TRUE(server.ready()) << server.daemon().Log();
+  server.daemon().RewriteConfig(
+      TestConfig(devices, "",
+                 "ops:\n  listen: 127.0.0.1:{OPS_PORT}\nlimits:\n  "
+                 "max_paths_per_request: 100\n"));
+  server.daemon().Signal(SIGHUP);
+  bool warned = false;
+  for (int i = 0; i < 100 && !warned; ++i) {
+    warned = server.daemon().Log().find(
+                 "reload: limits changed; that takes effect only after a "
+                 "restart") != std::string::npos;
+    if (!warned) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(warned) << server.daemon().Log();
+  // Still the limit the daemon started with.
+  EXPECT_EQ(server.Get("admin", "admin", 4).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
 }  // namespace
 }  // namespace southgate::testing
