@@ -6,6 +6,8 @@
 #include <signal.h>
 
 #include <chrono>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <thread>
@@ -286,6 +288,38 @@ TEST(LimitsEndToEnd, ConcurrentStreamsPerUser) {
   EXPECT_TRUE(Synced(viewer, &ended)) << ended.error_message();
   first.context->TryCancel();
   viewer.context->TryCancel();
+}
+
+TEST(LimitsEndToEnd, TooFrequentKeepalivePingsCloseTheConnection) {
+  // The server accepts a ping without data every 10 s at most; two strikes
+  // and the connection gets a GOAWAY (too_many_pings).
+  Limited server(
+      "  keepalive: {min_ping_interval_ms: 10000, max_ping_strikes: 2}\n");
+  ASSERT_TRUE(server.ready()) << server.daemon().Log();
+  grpc::SslCredentialsOptions tls;
+  std::ifstream cert(server.daemon().dir() + "/state/server.crt");
+  tls.pem_root_certs.assign(std::istreambuf_iterator<char>(cert),
+                            std::istreambuf_iterator<char>());
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 50);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  auto stub = gnmi::gNMI::NewStub(grpc::CreateCustomChannel(
+      server.daemon().address(), grpc::SslCredentials(tls), args));
+  Call call = Open(stub.get(), 1);
+  grpc::Status ended;
+  ASSERT_TRUE(Synced(call, &ended)) << ended.error_message();
+  // No data flows (nothing changes), only the client's pings: the stream
+  // ends long before its 60 s deadline.
+  gnmi::SubscribeResponse response;
+  while (call.stream->Read(&response)) {
+  }
+  ended = call.stream->Finish();
+  EXPECT_EQ(ended.error_code(), grpc::StatusCode::UNAVAILABLE)
+      << ended.error_message();
+  // A well-behaved client is still served.
+  EXPECT_TRUE(server.Get().ok());
 }
 
 TEST(LimitsEndToEnd, ConnectionsAreRecycledAfterMaxAge) {
