@@ -34,7 +34,8 @@ std::string ReadFile(const std::string& path) {
   return text.str();
 }
 
-std::string SimDaemonConfig(int devices, const std::string& sim_options) {
+std::string SimDaemonConfig(int devices, const std::string& sim_options,
+                            const std::string& extra_yaml) {
   std::string config = R"(
 server:
   listen: 127.0.0.1:{PORT}
@@ -44,8 +45,8 @@ log:
 yang:
   dirs: [ {SOURCE}/yang, /usr/share/yuma/modules/ietf ]
 {USERS}
-devices:
 )";
+  absl::StrAppend(&config, extra_yaml, "devices:\n");
   for (int d = 1; d <= devices; ++d) {
     absl::StrAppend(&config, "  - name: sim", d, "\n    driver: sim\n",
                     "    options: ", sim_options, "\n");

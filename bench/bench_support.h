@@ -62,7 +62,9 @@ DaemonBinary& daemon_binary();
 // A southgated config with `devices` sim devices sim1..simN, each with
 // `sim_options` (a YAML flow mapping) as its options; placeholders as for
 // Daemon below.
-std::string SimDaemonConfig(int devices, const std::string& sim_options);
+// `extra_yaml`: more top-level sections (e.g. "telemetry:\n  ...\n").
+std::string SimDaemonConfig(int devices, const std::string& sim_options,
+                            const std::string& extra_yaml = "");
 
 // southgated in a scratch folder on a free loopback port. The config text may
 // use {PORT}, {DIR}, {SOURCE} and {USERS}; {USERS} are admin/admin

@@ -35,6 +35,7 @@ struct Flags {
       R"("change_leaves": {UPDATES}, "change_batch": {UPDATES}, )"
       R"("change_paced": true})";
   std::vector<std::string> daemon_env;
+  std::string daemon_yaml;
   std::string wire = "bytes";
   int connections = 0;
   double warmup_s = 2;
@@ -101,6 +102,9 @@ int Main(int argc, char** argv) {
                  "environment for southgated only, e.g. "
                  "LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2")
       ->delimiter(',');
+  app.add_option("--daemon-yaml", flags.daemon_yaml,
+                 "more top-level configuration for southgated, e.g. "
+                 "'telemetry: {pipeline_notifications: 32}'");
   app.add_option("--wire", flags.wire,
                  "ceiling: bytes (serialized once) | proto (per write)");
   app.add_option("--connections", flags.connections,
@@ -147,7 +151,11 @@ int Main(int argc, char** argv) {
           flags.sim_options, {{"{UPDATES}", std::to_string(updates)},
                               {"{SOURCE}", SOUTHGATE_SOURCE_DIR}});
       const std::vector<std::string>& env = flags.daemon_env;
-      Daemon daemon(SimDaemonConfig(1, sim_options), env);
+      Daemon daemon(
+          SimDaemonConfig(
+              1, sim_options,
+              flags.daemon_yaml.empty() ? "" : flags.daemon_yaml + "\n"),
+          env);
       if (!daemon.WaitReady(std::chrono::seconds(60), 1)) {
         std::cerr << "southgated did not start:\n" << daemon.Log() << "\n";
         return 1;
@@ -210,6 +218,9 @@ int Main(int argc, char** argv) {
           ? ""
           : absl::StrCat("; daemon env `", absl::StrJoin(flags.daemon_env, " "),
                          "`"),
+      flags.daemon_yaml.empty()
+          ? ""
+          : absl::StrCat("; daemon configuration `", flags.daemon_yaml, "`"),
       ". upn = leaf updates per Notification received; srv/cli = CPU "
       "used by the server / the load client (100% = one core).\n\n",
       table);
