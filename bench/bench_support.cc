@@ -46,6 +46,15 @@ yang:
   dirs: [ {SOURCE}/yang, /usr/share/yuma/modules/ietf ]
 {USERS}
 )";
+  // The benchmarks load one daemon from one client (up to 10,000 streams
+  // from one address and user): the flood limits would refuse that.
+  if (extra_yaml.find("limits:") == std::string::npos) {
+    absl::StrAppend(&config,
+                    "limits:\n"
+                    "  peer: {rate: 0, max_streams: 20000}\n"
+                    "  user: {rate: 0, max_streams: 20000}\n"
+                    "  max_streams: 20000\n");
+  }
   absl::StrAppend(&config, extra_yaml, "devices:\n");
   for (int d = 1; d <= devices; ++d) {
     absl::StrAppend(&config, "  - name: sim", d, "\n    driver: sim\n",
