@@ -61,6 +61,11 @@ struct DeviceStatus {
   // Change notifications from the device (e.g. NETCONF
   // netconf-config-change) that drove ON_CHANGE telemetry.
   uint64_t change_notifications = 0;
+  // For drivers that negotiate an encoding with the device (gNMI): the one
+  // in use ("json_ietf", "json", "proto") and what the device offered, as
+  // gNMI names ("JSON_IETF", ...). Empty otherwise.
+  std::string encoding;
+  std::vector<std::string> device_encodings;
 };
 
 // One inventory entry, resolved: credentials are already read from their

@@ -680,7 +680,10 @@ int main(int argc, char** argv) {
         for (const std::string& name : devices->Names()) {
           if (auto device = devices->Find(name)) {
             rows.push_back({device->name(), device->driver_name(),
-                            device->address(), device->status()});
+                            device->address(), device->status(),
+                            device->Translator().ok()
+                                ? device->driver().Models()
+                                : std::vector<ModelInfo>{}});
           }
         }
         return rows;

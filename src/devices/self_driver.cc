@@ -65,6 +65,19 @@ std::string SelfDriver::StateDocument() const {
     if (!row.status.last_error.empty()) {
       entry["last-error"] = row.status.last_error;
     }
+    if (!row.status.encoding.empty()) entry["encoding"] = row.status.encoding;
+    if (!row.status.device_encodings.empty()) {
+      entry["device-encoding"] = row.status.device_encodings;
+    }
+    if (!row.models.empty()) {
+      nlohmann::json models = nlohmann::json::array();
+      for (const ModelInfo& model : row.models) {
+        models.push_back(model.version.empty()
+                             ? model.name
+                             : model.name + "@" + model.version);
+      }
+      entry["model"] = std::move(models);
+    }
     rows.push_back(std::move(entry));
   }
   TelemetryCounters counters;

@@ -21,6 +21,7 @@ struct DeviceRow {
   std::string driver;
   std::string address;
   DeviceStatus status;
+  std::vector<ModelInfo> models;  // empty until the device has connected
 };
 
 struct TelemetryCounters {

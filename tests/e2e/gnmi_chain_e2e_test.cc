@@ -176,6 +176,9 @@ struct DeviceState {
   std::string state;
   std::string last_error;
   uint64_t reconnects = 0;
+  std::string encoding;
+  std::vector<std::string> device_encodings;
+  std::vector<std::string> models;
 };
 
 absl::StatusOr<json> GetJson(gnmi::gNMI::Stub& stub, const gnmi::Path& path,
@@ -220,6 +223,11 @@ DeviceState StateOf(gnmi::gNMI::Stub& a, const std::string& device) {
   };
   if (member("state").is_string()) out.state = member("state");
   if (member("last-error").is_string()) out.last_error = member("last-error");
+  if (member("encoding").is_string()) out.encoding = member("encoding");
+  for (const json& one : member("device-encoding")) {
+    out.device_encodings.push_back(one);
+  }
+  for (const json& one : member("model")) out.models.push_back(one);
   const json reconnects = member("reconnects");
   if (reconnects.is_string()) {
     out.reconnects = std::stoull(reconnects.get<std::string>());
@@ -531,6 +539,16 @@ TEST_F(GnmiChainMtlsTest, CapabilitiesShowTheDeviceModelsAndState) {
   DeviceState state = StateOf(*a_stub_, "r1");
   EXPECT_EQ(state.state, "connected");
   EXPECT_EQ(state.last_error, "");
+  // The device state shows the negotiated encoding, what B offers and the
+  // models southgate loaded for it.
+  EXPECT_EQ(state.encoding, "json_ietf");
+  EXPECT_THAT(state.device_encodings,
+              ::testing::UnorderedElementsAre("JSON", "JSON_IETF", "PROTO"));
+  EXPECT_THAT(state.models,
+              ::testing::Contains(::testing::StartsWith("ietf-interfaces@")));
+  EXPECT_EQ(StateOf(*a_stub_, "r1json").encoding, "json");
+  EXPECT_EQ(StateOf(*a_stub_, "r1proto").encoding, "proto");
+  EXPECT_TRUE(StateOf(*a_stub_, "badca").models.empty());
   EXPECT_THAT(a_->Log(), HasSubstr("gnmi device 'r1': connected to " +
                                    b_->address() + " (mutual TLS"));
   EXPECT_THAT(a_->Log(), HasSubstr("encoding json_ietf (device offers"));

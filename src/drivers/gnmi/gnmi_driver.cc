@@ -496,7 +496,12 @@ void GnmiDriver::Close() {
 
 DeviceStatus GnmiDriver::Status() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return status_;
+  DeviceStatus status = status_;
+  if (session_) {
+    status.encoding = WireEncodingName(session_->encoding);
+    status.device_encodings = session_->device_encodings;
+  }
+  return status;
 }
 
 std::shared_ptr<const schema::YangContext> GnmiDriver::Schema() const {
