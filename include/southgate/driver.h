@@ -27,7 +27,7 @@ class ContextCache;
 // Bumped whenever this header changes in a way that breaks built plugins.
 // A plugin exports the string it was built with; the loader refuses any
 // other (see SOUTHGATE_DRIVER_PLUGIN below).
-inline constexpr char kDriverAbiVersion[] = "southgate-driver-abi/4";
+inline constexpr char kDriverAbiVersion[] = "southgate-driver-abi/5";
 
 // Which part of the data tree a Get asks for (gNMI GetRequest.DataType).
 enum class DataType { kAll, kConfig, kState, kOperational };
