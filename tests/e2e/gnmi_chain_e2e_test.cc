@@ -744,6 +744,50 @@ TEST(GnmiChainPasswordTest, PasswordAndCaBundle) {
   EXPECT_EQ(*GetJson(*b_stub, Description("r1")), json("via password"));
 }
 
+// Skipping verification and plaintext work only when a device says so, and
+// are warned about at start.
+TEST(GnmiChainPasswordTest, InsecureModesOnlyWhenAskedForAndWarned) {
+  Pki pki;
+  DaemonProcess tls_b(TestConfig(SimDeviceYaml("r1", {"update_interval_ms: 0"}),
+                                 BTls(pki, false)));
+  DaemonProcess plain_b(TestConfig(
+      SimDeviceYaml("r1", {"update_interval_ms: 0"}), "  insecure: true\n"));
+  ASSERT_TRUE(
+      WaitServing([&] { return BChannel(pki, tls_b.address(), false); }));
+  ASSERT_TRUE(WaitServing([&] { return plain_b.PlaintextChannel(); }));
+  const std::string password = pki.File("admin.pw");
+  DaemonProcess a(TestConfig(
+      GnmiDeviceYaml("skip", tls_b.address(),
+                     {"insecure_skip_verify: true", "target: r1"}, password) +
+      GnmiDeviceYaml("plain", plain_b.address(),
+                     {"plaintext: true", "target: r1"}, password) +
+      // TLS by default: a plaintext server is not silently accepted.
+      GnmiDeviceYaml("tlsdefault", plain_b.address(),
+                     {"target: r1", "backoff_max_ms: 1000"}, password)));
+  ASSERT_TRUE(WaitFor([&] {
+    return fs::exists(a.dir() + "/state/server.crt") &&
+           a.Log().find("device skip: connected") != std::string::npos &&
+           a.Log().find("device plain: connected") != std::string::npos;
+  })) << a.Log();
+  auto stub = gnmi::gNMI::NewStub(a.TlsChannel());
+  for (const char* device : {"skip", "plain"}) {
+    SCOPED_TRACE(device);
+    auto got = GetJson(*stub, Description(device));
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(*got, json("uplink to core-1"));
+  }
+  EXPECT_THAT(a.Log(), HasSubstr("gnmi device 'skip': TLS server certificate "
+                                 "NOT verified (insecure_skip_verify: true)"));
+  EXPECT_THAT(a.Log(), HasSubstr("gnmi device 'plain': PLAINTEXT gRPC"));
+  DeviceState tls_default;
+  EXPECT_TRUE(WaitFor([&] {
+    tls_default = StateOf(*stub, "tlsdefault");
+    return !tls_default.last_error.empty();
+  }));
+  EXPECT_NE(tls_default.state, "connected");
+  EXPECT_THAT(tls_default.last_error, HasSubstr("TLS"));
+}
+
 // ---------------------------------------------------------------------------
 // B killed and restarted (on the same port, with different data) while a
 // client streams from A: the stream stays open, the new values arrive and
