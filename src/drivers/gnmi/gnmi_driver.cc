@@ -533,6 +533,11 @@ bool GnmiDriver::SupportsConfirmedCommit() const {
   return options_.commit_extension;
 }
 
+bool GnmiDriver::closed() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stopping_;
+}
+
 std::shared_ptr<const Session> GnmiDriver::CurrentSession() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return session_;

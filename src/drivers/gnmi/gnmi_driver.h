@@ -62,6 +62,8 @@ class GnmiDriver : public Driver {
       const std::vector<SubscriptionSpec>& specs,
       std::shared_ptr<NotificationSink> sink) override;
 
+  // Close() was called: no connection will come back.
+  bool closed() const;
   // The connection in use; null while disconnected.
   std::shared_ptr<const Session> CurrentSession() const;
   // Waits up to `timeout` for a connection (newer than `after_generation`).

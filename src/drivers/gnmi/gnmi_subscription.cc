@@ -129,6 +129,12 @@ void GnmiSubscription::Run() {
     auto session = driver_->CurrentSession();
     auto translator = driver_->Translator();
     if (!session || !translator) {
+      if (driver_->closed()) {
+        // Removed or replaced by a reload: nothing will reconnect.
+        sink_->OnError(
+            absl::UnavailableError(driver_->log_name() + " was closed"));
+        return;
+      }
       // The driver's worker reconnects; wait for it (in slices, to stop).
       driver_->WaitSession(0, std::chrono::milliseconds(250));
       continue;
