@@ -864,9 +864,9 @@ absl::Status Parser::ParseThrottle(const YAML::Node& node,
   ASSIGN_OR_RETURN(auto auth, Mapping(node, "auth", {"throttle"}));
   const Entry* e = Find(auth, "throttle");
   if (e == nullptr) return absl::OkStatus();
-  ASSIGN_OR_RETURN(auto throttle,
-                   Mapping(e->value, "auth.throttle",
-                           {"max_failures", "window_ms", "lockout_ms"}));
+  ASSIGN_OR_RETURN(auto throttle, Mapping(e->value, "auth.throttle",
+                                          {"max_failures", "window_ms",
+                                           "lockout_ms", "trusted_for_ms"}));
   if (const Entry* f = Find(throttle, "max_failures")) {
     ASSIGN_OR_RETURN(
         int64_t n, Integer(f->value, "auth.throttle.max_failures", 1, 1000000));
@@ -881,6 +881,12 @@ absl::Status Parser::ParseThrottle(const YAML::Node& node,
     ASSIGN_OR_RETURN(int64_t ms, Integer(f->value, "auth.throttle.lockout_ms",
                                          1, 24LL * 3600 * 1000));
     config.throttle.lockout = std::chrono::milliseconds(ms);
+  }
+  if (const Entry* f = Find(throttle, "trusted_for_ms")) {
+    ASSIGN_OR_RETURN(int64_t ms,
+                     Integer(f->value, "auth.throttle.trusted_for_ms", 0,
+                             30LL * 24 * 3600 * 1000));
+    config.throttle.trusted_for = std::chrono::milliseconds(ms);
   }
   return absl::OkStatus();
 }

@@ -53,6 +53,8 @@ struct ThrottleSettings {
   int max_failures = 5;
   std::chrono::milliseconds window{60 * 1000};
   std::chrono::milliseconds lockout{5 * 60 * 1000};
+  // A login keeps (peer address, user) exempt from that user's lockout.
+  std::chrono::milliseconds trusted_for{24 * 3600 * 1000};
 };
 
 struct AuthorizationSettings {

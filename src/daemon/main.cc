@@ -338,6 +338,7 @@ security::LoginThrottle::Options ThrottleOptions(
   options.max_failures = settings.max_failures;
   options.window = absl::FromChrono(settings.window);
   options.lockout = absl::FromChrono(settings.lockout);
+  options.trusted_for = absl::FromChrono(settings.trusted_for);
   return options;
 }
 

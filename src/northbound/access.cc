@@ -5,11 +5,19 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/log_limiter.h"
 #include "ops/metrics.h"
 #include "spdlog/spdlog.h"
 
 namespace southgate::northbound {
 namespace {
+
+// Password guessing and credential-less floods are logged at most once per
+// second per kind (the audit log and the metrics still count every call).
+LogLimiter& FloodLog() {
+  static auto* log = new LogLimiter();
+  return *log;
+}
 
 ops::Family<ops::Counter>& LockoutsStarted() {
   static auto& family = ops::Metrics::Default().registry.AddCounter(
@@ -115,9 +123,12 @@ absl::StatusOr<security::Identity> AccessControl::Authenticate(
     if (auto lockout = throttle_.Check(call.peer_address, call.username)) {
       const char* scope = security::ScopeName(lockout->scope);
       ThrottledRequests().With({scope}).Inc();
-      spdlog::warn("{} from {}: user '{}' refused: {} locked out for {} more",
-                   std::string(method), call.peer, call.username, scope,
-                   Seconds(lockout->retry_after));
+      if (auto suppressed = FloodLog().Admit("throttled")) {
+        spdlog::warn(
+            "{} from {}: user '{}' refused: {} locked out for {} more{}",
+            std::string(method), call.peer, call.username, scope,
+            Seconds(lockout->retry_after), LogLimiter::Suffix(*suppressed));
+      }
       return Refuse(call, method, "throttled",
                     absl::ResourceExhaustedError(absl::StrCat(
                         "too many failed logins ",
@@ -128,8 +139,11 @@ absl::StatusOr<security::Identity> AccessControl::Authenticate(
     }
     auto identity = users_.Authenticate(call.username, call.password);
     if (!identity.ok()) {
-      spdlog::warn("{} from {}: authentication failed for user '{}'",
-                   std::string(method), call.peer, call.username);
+      if (auto suppressed = FloodLog().Admit("authentication_failed")) {
+        spdlog::warn("{} from {}: authentication failed for user '{}'{}",
+                     std::string(method), call.peer, call.username,
+                     LogLimiter::Suffix(*suppressed));
+      }
       for (auto scope :
            throttle_.RecordFailure(call.peer_address, call.username)) {
         LockoutsStarted().With({security::ScopeName(scope)}).Inc();
@@ -161,7 +175,10 @@ absl::StatusOr<security::Identity> AccessControl::Authenticate(
     }
     return identity;
   }
-  spdlog::info("{} from {}: no credentials", std::string(method), call.peer);
+  if (auto suppressed = FloodLog().Admit("no_credentials")) {
+    spdlog::info("{} from {}: no credentials{}", std::string(method), call.peer,
+                 LogLimiter::Suffix(*suppressed));
+  }
   return Refuse(call, method, "no_credentials",
                 absl::UnauthenticatedError(
                     cert_identity_ == security::CertIdentity::kNone

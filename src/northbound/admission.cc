@@ -11,6 +11,7 @@
 
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
+#include "common/log_limiter.h"
 #include "ops/metrics.h"
 #include "spdlog/spdlog.h"
 
@@ -35,47 +36,9 @@ ops::Family<ops::Counter>& RejectedFamily() {
   return family;
 }
 
-// A flood must not become a flood of log lines: one line per reason per
-// second at most, with the number of refusals not logged since.
-class ThrottledLog {
- public:
-  void Refused(Rejection reason, std::string_view method, std::string_view who,
-               std::string_view message) {
-    const auto now = std::chrono::steady_clock::now();
-    uint64_t suppressed = 0;
-    {
-      std::lock_guard lock(mutex_);
-      Slot& slot = slots_[static_cast<size_t>(reason)];
-      if (slot.logged_once && now - slot.last < std::chrono::seconds(1)) {
-        ++slot.suppressed;
-        return;
-      }
-      suppressed = slot.suppressed;
-      slot.suppressed = 0;
-      slot.last = now;
-      slot.logged_once = true;
-    }
-    spdlog::warn(
-        "refused {} from {} ({}): {}{}", std::string(method), std::string(who),
-        RejectionName(reason), std::string(message),
-        suppressed == 0
-            ? std::string()
-            : absl::StrCat(" [", suppressed,
-                           " more refusals for this reason not logged]"));
-  }
-
- private:
-  struct Slot {
-    TimePoint last;
-    bool logged_once = false;
-    uint64_t suppressed = 0;
-  };
-  std::mutex mutex_;
-  std::array<Slot, kRejectionKinds> slots_;
-};
-
-ThrottledLog& Log() {
-  static auto* log = new ThrottledLog();
+// A flood must not become a flood of log lines: one per reason per second.
+LogLimiter& Log() {
+  static auto* log = new LogLimiter();
   return *log;
 }
 
@@ -281,7 +244,11 @@ namespace {
 absl::Status Refuse(Rejection reason, std::string_view method,
                     std::string_view who, std::string message) {
   RejectedFamily().With({std::string(method), RejectionName(reason)}).Inc();
-  Log().Refused(reason, method, who, message);
+  if (auto suppressed = Log().Admit(RejectionName(reason))) {
+    spdlog::warn("refused {} from {} ({}): {}{}", std::string(method),
+                 std::string(who), RejectionName(reason), message,
+                 LogLimiter::Suffix(*suppressed));
+  }
   return absl::ResourceExhaustedError(std::move(message));
 }
 

@@ -3,6 +3,14 @@
 #include <utility>
 
 namespace southgate::security {
+namespace {
+std::string PairKey(std::string_view peer, std::string_view user) {
+  std::string key(peer);
+  key.push_back('\0');
+  key.append(user);
+  return key;
+}
+}  // namespace
 
 const char* ScopeName(LoginThrottle::Scope scope) {
   return scope == LoginThrottle::Scope::kPeer ? "peer" : "user";
@@ -48,7 +56,11 @@ std::optional<LoginThrottle::Lockout> LoginThrottle::Check(
   if (!user.empty()) {
     if (auto it = users_.find(std::string(user));
         it != users_.end() && it->second.locked_until > now) {
-      return Lockout{Scope::kUser, it->second.locked_until - now};
+      auto trusted = trusted_.find(PairKey(peer, user));
+      if (trusted == trusted_.end() ||
+          now - trusted->second >= options_.trusted_for) {
+        return Lockout{Scope::kUser, it->second.locked_until - now};
+      }
     }
   }
   return std::nullopt;
@@ -95,7 +107,16 @@ std::vector<LoginThrottle::Scope> LoginThrottle::RecordFailure(
 
 void LoginThrottle::RecordSuccess(std::string_view peer,
                                   std::string_view user) {
+  const absl::Time now = clock_();
   absl::MutexLock lock(&mu_);
+  if (trusted_.size() >= options_.max_tracked) {
+    // Expired pairs first; if all are fresh, start over rather than grow.
+    std::erase_if(trusted_, [&](const auto& entry) {
+      return now - entry.second > options_.trusted_for;
+    });
+    if (trusted_.size() >= options_.max_tracked) trusted_.clear();
+  }
+  trusted_[PairKey(peer, user)] = now;
   if (auto it = peers_.find(std::string(peer)); it != peers_.end()) {
     it->second.failures = 0;
   }

@@ -1,6 +1,8 @@
 // Slows password guessing: failed logins are counted per peer address and
 // per user name; too many within a window locks that peer (or user) out
-// for a while, without spending argon2 time on it.
+// for a while, without spending argon2 time on it. A user lockout does not
+// apply to a peer address that proved that user's password recently: an
+// attacker guessing a name from elsewhere must not lock its owner out.
 #pragma once
 
 #include <cstddef>
@@ -28,6 +30,9 @@ class LoginThrottle {
     // are not locked out are forgotten first, so a flood of random names
     // cannot grow memory.
     size_t max_tracked = 10000;
+    // How long a successful login keeps (peer address, user) exempt from
+    // that user's lockout.
+    absl::Duration trusted_for = absl::Hours(24);
   };
   enum class Scope { kPeer, kUser };
 
@@ -39,12 +44,13 @@ class LoginThrottle {
   explicit LoginThrottle(Options options,
                          std::function<absl::Time()> clock = absl::Now);
 
-  // A current lockout of `peer` or `user`, if any (peer first).
+  // A current lockout of `peer` or `user`, if any (peer first). The user's
+  // lockout is skipped for a peer that logged in as that user recently.
   std::optional<Lockout> Check(std::string_view peer, std::string_view user);
   // Counts a failure; returns the scopes this failure locked out.
   std::vector<Scope> RecordFailure(std::string_view peer,
                                    std::string_view user);
-  // A success clears the user's and the peer's counts.
+  // A success clears the user's and the peer's counts and trusts the pair.
   void RecordSuccess(std::string_view peer, std::string_view user);
   // Live reload of the limits; counts and lockouts are kept.
   void SetOptions(Options options);
@@ -68,6 +74,8 @@ class LoginThrottle {
   Options options_ ABSL_GUARDED_BY(mu_);
   Table peers_ ABSL_GUARDED_BY(mu_);
   Table users_ ABSL_GUARDED_BY(mu_);
+  // (peer address, user) -> last successful login.
+  std::unordered_map<std::string, absl::Time> trusted_ ABSL_GUARDED_BY(mu_);
 };
 
 const char* ScopeName(LoginThrottle::Scope scope);

@@ -499,7 +499,7 @@ TEST_F(ConfigTest, SecuritySections) {
       "    client_cert: request\n    client_identity: san\n"
       "    reload_interval_ms: 250\n"
       "auth:\n  throttle:\n    max_failures: 3\n    window_ms: 1000\n"
-      "    lockout_ms: 2000\n"
+      "    lockout_ms: 2000\n    trusted_for_ms: 0\n"
       "authorization:\n  default: deny\n  rules:\n"
       "    - name: ops-interfaces\n      effect: allow\n"
       "      roles: [read-write]\n      users: [alice]\n"
@@ -515,6 +515,7 @@ TEST_F(ConfigTest, SecuritySections) {
   EXPECT_EQ(config->throttle.max_failures, 3);
   EXPECT_EQ(config->throttle.window.count(), 1000);
   EXPECT_EQ(config->throttle.lockout.count(), 2000);
+  EXPECT_EQ(config->throttle.trusted_for.count(), 0);
   EXPECT_FALSE(config->authorization.default_allow);
   ASSERT_EQ(config->authorization.rules.size(), 1u);
   const security::AccessRule& rule = config->authorization.rules[0];

@@ -72,6 +72,22 @@ TEST_F(LoginThrottleTest, RandomNamesCannotGrowMemoryOrEvictLockouts) {
   EXPECT_TRUE(throttle_.Check("x", "root"));
 }
 
+TEST_F(LoginThrottleTest, AUserLockoutSparesAPeerThatLoggedInAsThatUser) {
+  throttle_.RecordSuccess("10.0.0.5", "alice");
+  // Someone elsewhere guesses alice's password until alice is locked out.
+  for (int i = 0; i < 3; ++i) throttle_.RecordFailure("10.0.0.66", "alice");
+  auto lockout = throttle_.Check("10.0.0.7", "alice");
+  ASSERT_TRUE(lockout);
+  EXPECT_EQ(lockout->scope, LoginThrottle::Scope::kUser);
+  // alice's own address keeps working; the guesser's stays locked.
+  EXPECT_FALSE(throttle_.Check("10.0.0.5", "alice"));
+  EXPECT_TRUE(throttle_.Check("10.0.0.66", "alice"));
+  // The trust ends: then alice's address is under the user lockout too.
+  now_ += absl::Hours(25);
+  for (int i = 0; i < 3; ++i) throttle_.RecordFailure("10.0.0.66", "alice");
+  EXPECT_TRUE(throttle_.Check("10.0.0.5", "alice"));
+}
+
 TEST(PeerAddressTest, DropsThePort) {
   EXPECT_EQ(PeerAddress("ipv4:127.0.0.1:5555"), "127.0.0.1");
   EXPECT_EQ(PeerAddress("ipv6:[::1]:5555"), "::1");
