@@ -189,8 +189,10 @@ bool StepMatches(const Step& spec, const Step& leaf) {
   if (spec.name != "*" && spec.name != leaf.name) return false;
   for (const auto& [key, value] : spec.keys) {
     if (value == "*") continue;
-    auto it = std::find_if(leaf.keys.begin(), leaf.keys.end(),
-                           [&](const auto& kv) { return kv.first == key; });
+    // An init-capture: clang 14 cannot capture structured bindings.
+    auto it = std::find_if(
+        leaf.keys.begin(), leaf.keys.end(),
+        [&name = key](const auto& kv) { return kv.first == name; });
     if (it == leaf.keys.end() || it->second != value) return false;
   }
   return true;
