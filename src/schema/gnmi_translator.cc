@@ -930,6 +930,7 @@ absl::StatusOr<gnmi::Path> GnmiTranslator::ToGnmiPath(
       ++i;
       size_t key_start = i;
       while (i < n && s[i] != '=' && s[i] != ']') ++i;
+      if (i >= n) return Invalid(absl::StrCat("malformed predicate in ", s));
       std::string key = s.substr(key_start, i - key_start);
       std::string value;
       bool positional = i < n && s[i] == ']';

@@ -179,6 +179,19 @@ TEST_F(TranslatorTest, DataPathToGnmiPath) {
   EXPECT_FALSE(tr_.ToGnmiPath("/sg-test:top/item[id='1").ok());
 }
 
+// Found by fuzz_gnmi_path: a predicate cut off before its '=' or ']' threw
+// std::out_of_range (the hub turns drivers' data paths into gNMI paths
+// with this, so a malformed path from a device ended the daemon).
+TEST_F(TranslatorTest, DataPathWithUnterminatedPredicateIsAnError) {
+  for (const char* xpath :
+       {"/sg-test:top/item[id=1+/state", "/sg-test:top/item[",
+        "/sg-test:top/item[id", "/sg-test:top/item[id="}) {
+    auto path = tr_.ToGnmiPath(xpath);
+    EXPECT_EQ(path.status().code(), absl::StatusCode::kInvalidArgument)
+        << xpath;
+  }
+}
+
 TEST_F(TranslatorTest, PathRoundTrip) {
   for (const std::string xpath :
        {"/ietf-interfaces:interfaces/interface[name='eth0']/ietf-ip:ipv4/mtu",
