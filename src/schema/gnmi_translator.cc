@@ -531,11 +531,16 @@ std::vector<const lysc_node*> Children(const ly_ctx* ctx,
   return out;
 }
 
+// `node` and its inner descendants, each once: a subtree already in `seen`
+// is skipped whole, so "..." after "..." stays linear in the schema size
+// instead of multiplying the candidates at every step.
 void Descendants(const ly_ctx* ctx, const lysc_node* node,
-                 std::vector<const lysc_node*>* out) {
+                 std::vector<const lysc_node*>* out,
+                 std::unordered_set<const lysc_node*>* seen) {
+  if (!seen->insert(node).second) return;
   out->push_back(node);
   for (const lysc_node* child : Children(ctx, node)) {
-    if (IsInner(child)) Descendants(ctx, child, out);
+    if (IsInner(child)) Descendants(ctx, child, out, seen);
   }
 }
 
@@ -724,13 +729,14 @@ absl::StatusOr<Resolution> Resolve(const ly_ctx* ctx, const gnmi::Path& prefix,
       wildcards = true;
       if (last) break;
       std::vector<const lysc_node*> all;
+      std::unordered_set<const lysc_node*> seen_all;
       for (const lysc_node* node : current) {
         if (node) {
-          Descendants(ctx, node, &all);
-        } else {
+          Descendants(ctx, node, &all, &seen_all);
+        } else if (seen_all.insert(nullptr).second) {
           all.push_back(nullptr);
           for (const lysc_node* top : Children(ctx, nullptr, origin_module)) {
-            if (IsInner(top)) Descendants(ctx, top, &all);
+            if (IsInner(top)) Descendants(ctx, top, &all, &seen_all);
           }
         }
       }

@@ -510,6 +510,28 @@ TEST_F(TranslatorTest, LeafValueEncodings) {
       absl::StatusCode::kNotFound);
 }
 
+// Found by fuzz_gnmi_path: every "..." multiplied the candidate schema
+// nodes (each subtree again under every ancestor, so deep models like
+// OpenConfig grew by orders of magnitude per element): a Get or Subscribe
+// path of a few dozen bytes pinned a worker for minutes. Repeated "..."
+// now cost what one does.
+TEST(OpenConfigTranslatorTest, RepeatedAnyDepthElementsResolveLikeOne) {
+  auto context = YangContext::Build(
+      {std::string(SOUTHGATE_SHARED_DIR) + "/yang/openconfig"},
+      {{"openconfig-interfaces", "", {"*"}},
+       {"openconfig-if-ip", "", {"*"}},
+       {"iana-if-type", "", {}}});
+  ASSERT_TRUE(context.ok()) << context.status();
+  GnmiTranslator tr(*context);
+  gnmi::Path path;
+  for (int i = 0; i < 12; ++i) path.add_elem()->set_name("...");
+  path.add_elem()->set_name("openconfig-interfaces:oper-status");
+  auto resolved = tr.ToXPath(gnmi::Path(), path);
+  ASSERT_TRUE(resolved.ok()) << resolved.status();
+  EXPECT_EQ(resolved->xpath, "//openconfig-interfaces:oper-status");
+  EXPECT_TRUE(resolved->has_wildcards);
+}
+
 TEST(OpenConfigTranslatorTest, SetAndGetInterface) {
   auto context = YangContext::Build(
       {std::string(SOUTHGATE_SHARED_DIR) + "/yang/openconfig"},
