@@ -271,6 +271,17 @@ std::optional<nlohmann::json> PlainScalarToJson(const std::string& s) {
   return nlohmann::json(s);
 }
 
+// JSON text is UTF-8 and nlohmann::json throws when asked to print
+// anything else, so such strings must be refused while parsing.
+bool IsUtf8(const std::string& text) {
+  try {
+    (void)nlohmann::json(text).dump();
+    return true;
+  } catch (const nlohmann::json::type_error&) {
+    return false;
+  }
+}
+
 absl::StatusOr<nlohmann::json> Parser::ToJson(const YAML::Node& node,
                                               const std::string& field) const {
   switch (node.Type()) {
@@ -278,6 +289,9 @@ absl::StatusOr<nlohmann::json> Parser::ToJson(const YAML::Node& node,
     case YAML::NodeType::Null:
       return nlohmann::json(nullptr);
     case YAML::NodeType::Scalar: {
+      if (!IsUtf8(node.Scalar())) {
+        return Error(node, field, "not valid UTF-8");
+      }
       const std::string& tag = node.Tag();
       // "!" = quoted scalar, always a string.
       if (tag == "!" || tag == "tag:yaml.org,2002:str") {
@@ -307,6 +321,7 @@ absl::StatusOr<nlohmann::json> Parser::ToJson(const YAML::Node& node,
           return Error(it->first, field, "keys must be scalars");
         }
         const std::string& key = it->first.Scalar();
+        if (!IsUtf8(key)) return Error(it->first, field, "key not valid UTF-8");
         std::string child = field + "." + key;
         if (object.contains(key))
           return Error(it->first, child, "duplicate key");
@@ -851,6 +866,10 @@ absl::Status Parser::ParseDevices(const YAML::Node& node,
       }
     }
     if (!options.contains("base_dir")) {
+      if (!IsUtf8(base_dir_)) {
+        return Error(item, path + ".options",
+                     "the configuration directory's name is not valid UTF-8");
+      }
       options["base_dir"] = base_dir_.empty() ? "." : base_dir_;
     }
     device.options_json = options.dump();

@@ -283,6 +283,34 @@ TEST_F(ConfigTest, ParseConfigUsesGivenNameAndBaseDir) {
   EXPECT_THAT(bad.status().message(), HasSubstr("<inline>:1: log.level"));
 }
 
+// Found by fuzz_config: device options holding bytes that are not UTF-8
+// made nlohmann::json throw while printing options_json, ending the
+// daemon at start-up or on a SIGHUP reload instead of an error.
+TEST_F(ConfigTest, OptionsThatAreNotUtf8AreAnError) {
+  for (const auto& [yaml, field] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"devices:\n  - name: a\n    driver: sim\n    options:\n"
+            "      seed: \"caf\xe9.json\"\n",
+            "5: devices[0].options.seed: not valid UTF-8"},
+           {"devices:\n  - name: a\n    driver: sim\n    options: {x: [1, "
+            "\xff]}\n",
+            "4: devices[0].options.x[1]: not valid UTF-8"},
+           {"devices:\n  - name: a\n    driver: sim\n    options:\n"
+            "      \xc3: 1\n",
+            "5: devices[0].options: key not valid UTF-8"}}) {
+    auto config = ParseConfig(yaml, "<inline>", "/opt/sg");
+    ASSERT_FALSE(config.ok()) << yaml;
+    EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(config.status().message(), HasSubstr("<inline>:" + field));
+  }
+  auto valid = ParseConfig(
+      "devices:\n  - name: a\n    driver: sim\n    options: {seed: "
+      "caf\xc3\xa9}\n",
+      "<inline>", "/opt/sg");
+  ASSERT_TRUE(valid.ok()) << valid.status();
+  EXPECT_THAT(valid->devices[0].options_json, HasSubstr("caf\xc3\xa9"));
+}
+
 TEST_F(ConfigTest, Errors) {
   ExpectError("server:\n  listn: 1.2.3.4:1\n", "2: server.listn",
               "unknown key");
