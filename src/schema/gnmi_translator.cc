@@ -179,11 +179,12 @@ absl::StatusOr<json> ScalarForType(const lysc_type* type,
                                    const gnmi::TypedValue& value) {
   const LY_DATA_TYPE t = type->basetype;
   auto mismatch = [&]() {
-    return Invalid(absl::StrCat("type mismatch: ",
-                                gnmi::TypedValue::descriptor()
-                                    ->FindFieldByNumber(value.value_case())
-                                    ->name(),
-                                " for a leaf of type ", TypeName(t)));
+    // No field for VALUE_NOT_SET (an empty element of a leaflist_val).
+    const auto* field =
+        gnmi::TypedValue::descriptor()->FindFieldByNumber(value.value_case());
+    return Invalid(
+        absl::StrCat("type mismatch: ", field ? field->name() : "no value",
+                     " for a leaf of type ", TypeName(t)));
   };
   switch (value.value_case()) {
     case gnmi::TypedValue::kStringVal:

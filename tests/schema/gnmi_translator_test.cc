@@ -284,6 +284,20 @@ TEST_F(TranslatorTest, EditScalars) {
             json::parse(R"({"sg-test:top":{"numbers":[3,4]}})"));
 }
 
+// A SetRequest with an empty element in a leaflist_val dereferenced a null
+// field descriptor while building the type-mismatch error: one Set crashed
+// the daemon. Found by review while writing fuzz_set_request; the input is
+// in tests/fuzz/corpus/set_request/empty_leaflist_element.txtpb.
+TEST_F(TranslatorTest, EmptyLeafListElementIsATypeMismatch) {
+  gnmi::TypedValue list;
+  list.mutable_leaflist_val()->add_element()->set_string_val("a");
+  list.mutable_leaflist_val()->add_element();  // no value set
+  auto doc = EditDoc(R"(elem {name: "top"} elem {name: "tags"})", list);
+  EXPECT_EQ(doc.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(doc.status().message()),
+              HasSubstr("type mismatch: no value for a leaf of type string"));
+}
+
 TEST_F(TranslatorTest, EditErrors) {
   auto code = [&](const std::string& path, const gnmi::TypedValue& v) {
     return EditDoc(path, v).status();
