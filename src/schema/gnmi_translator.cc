@@ -243,6 +243,14 @@ absl::StatusOr<json> ScalarForType(const lysc_type* type,
     }
     case gnmi::TypedValue::kDecimalVal: {
       if (t != LY_TYPE_DEC64) return mismatch();
+      // A decimal64 has at most 18 fraction digits and int64 digits at most
+      // 19 significant ones: a larger precision names no value a leaf can
+      // hold (and would make DecimalString write that many zeros).
+      if (value.decimal_val().precision() > 37) {
+        return Invalid(absl::StrCat("decimal_val precision ",
+                                    value.decimal_val().precision(),
+                                    " is out of range (at most 37)"));
+      }
       return json(DecimalString(value.decimal_val().digits(),
                                 value.decimal_val().precision()));
     }

@@ -298,6 +298,33 @@ TEST_F(TranslatorTest, EmptyLeafListElementIsATypeMismatch) {
               HasSubstr("type mismatch: no value for a leaf of type string"));
 }
 
+// A decimal_val with precision 4e9 made the translator build a string of
+// four billion zeros (std::bad_alloc ends the daemon, or gigabytes are
+// used): one Set was enough. Found by review while writing
+// fuzz_set_request (its runs had not reached it: it needs a decimal64
+// leaf's path and a huge precision at once).
+TEST_F(TranslatorTest, DecimalPrecisionBeyondAnyDecimal64IsRefused) {
+  gnmi::TypedValue value;
+  value.mutable_decimal_val()->set_digits(1);
+  value.mutable_decimal_val()->set_precision(4000000000u);
+  auto doc = EditDoc(R"(elem {name: "top"} elem {name: "ratio"})", value);
+  EXPECT_EQ(doc.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(doc.status().message()),
+              HasSubstr("precision 4000000000 is out of range"));
+  // The largest precision still reaches libyang, which judges the value.
+  value.mutable_decimal_val()->set_digits(1000000000000000000);
+  value.mutable_decimal_val()->set_precision(37);
+  EXPECT_EQ(EditDoc(R"(elem {name: "top"} elem {name: "ratio"})", value)
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  value.mutable_decimal_val()->set_digits(314);
+  value.mutable_decimal_val()->set_precision(2);
+  auto ok = EditDoc(R"(elem {name: "top"} elem {name: "ratio"})", value);
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ((*ok)["sg-test:top"]["ratio"], "3.14");
+}
+
 TEST_F(TranslatorTest, EditErrors) {
   auto code = [&](const std::string& path, const gnmi::TypedValue& v) {
     return EditDoc(path, v).status();
