@@ -58,7 +58,9 @@ void TimerService::Run() {
     }
     auto now = Clock::now();
     if (queue_.top().due > now) {
-      wake_.wait_until(lock, queue_.top().due);
+      // A copy: a Schedule() while waiting may reallocate the queue.
+      const Clock::time_point due = queue_.top().due;
+      wake_.wait_until(lock, due);
       continue;
     }
     Entry entry = queue_.top();

@@ -327,5 +327,23 @@ TEST(TimerServiceTest, PeriodicTimersFireUntilCancelled) {
   EXPECT_TRUE(Eventually([&] { return posted.load(); }));
 }
 
+// Found by fuzz_subscribe_request (AddressSanitizer): the timer thread
+// waited until a reference to the earliest entry's due time, and a timer
+// scheduled meanwhile could reallocate the queue under it, so the wait read
+// freed memory. The fuzz build also runs this test with AddressSanitizer
+// (ctest label fuzz), where that read fails it.
+TEST(TimerServiceTest, TimersScheduledWhileWaitingForALaterOneFire) {
+  TimerService timers;
+  auto later = timers.Schedule(std::chrono::hours(1), 0ms, [] {});
+  std::this_thread::sleep_for(20ms);  // the timer thread now waits for it
+  std::atomic<int> fired{0};
+  std::vector<std::shared_ptr<TimerService::Timer>> soon;
+  for (int i = 0; i < 64; ++i) {
+    soon.push_back(timers.Schedule(1ms, 0ms, [&] { ++fired; }));
+  }
+  EXPECT_TRUE(Eventually([&] { return fired.load() == 64; }));
+  later->Cancel();
+}
+
 }  // namespace
 }  // namespace southgate::telemetry
