@@ -15,6 +15,9 @@ packages=(
   libyuma-base
   # tests
   libgtest-dev libgmock-dev openssl
+  # fuzzing (tests/fuzz, scripts/build-fuzz.sh): clang 14, its runtime
+  # libraries (libFuzzer, ASan, UBSan) and llvm-symbolizer for reports
+  clang-14 libclang-rt-14-dev llvm-14
   # benchmarks (bench/): jemalloc for the load client and ceiling server
   libjemalloc-dev
   # the NETCONF benchmark's Python baseline (TeraFlowSDN's NETCONF library)
