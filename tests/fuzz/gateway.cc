@@ -95,14 +95,23 @@ Gateway::Gateway() {
   user.password_hash = *hash;
   users_ = std::make_unique<security::Authenticator>(
       std::vector<security::UserEntry>{user});
+  // Authentication as the daemon does it; no rules (every path allowed),
+  // no audit log, no admission limits (a fuzzer is one very fast client).
+  throttle_ = std::make_unique<security::LoginThrottle>(
+      security::LoginThrottle::Options{});
+  authorizer_ = std::make_unique<security::Authorizer>(
+      std::vector<security::AccessRule>{}, true);
+  access_ = std::make_unique<northbound::AccessControl>(
+      *users_, *throttle_, *authorizer_, security::CertIdentity::kNone,
+      nullptr);
   work_ = std::make_unique<WorkQueue>(4, 4096);
   handler_ = std::make_unique<northbound::GnmiHandler>(*devices_);
   service_ =
-      std::make_unique<northbound::GnmiService>(*handler_, *users_, *work_);
+      std::make_unique<northbound::GnmiService>(*handler_, *access_, *work_);
   northbound::SubscribeContext subscribe;
   subscribe.handler = handler_.get();
   subscribe.devices = devices_.get();
-  subscribe.users = users_.get();
+  subscribe.access = access_.get();
   subscribe.work = work_.get();
   subscribe.hub = hub_.get();
   subscribe.timers = timers_.get();

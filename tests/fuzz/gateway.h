@@ -13,10 +13,13 @@
 #include "drivers/driver_registry.h"
 #include "drivers/plugin_loader.h"
 #include "github.com/openconfig/gnmi/proto/gnmi/gnmi.grpc.pb.h"
+#include "northbound/access.h"
 #include "northbound/gnmi_handler.h"
 #include "northbound/gnmi_service.h"
 #include "schema/yang_context.h"
 #include "security/authenticator.h"
+#include "security/authorizer.h"
+#include "security/login_throttle.h"
 #include "telemetry/hub.h"
 #include "telemetry/timer_service.h"
 
@@ -51,6 +54,9 @@ class Gateway {
   std::unique_ptr<telemetry::TimerService> timers_;
   std::unique_ptr<telemetry::Hub> hub_;
   std::unique_ptr<security::Authenticator> users_;
+  std::unique_ptr<security::LoginThrottle> throttle_;
+  std::unique_ptr<security::Authorizer> authorizer_;
+  std::unique_ptr<northbound::AccessControl> access_;
   std::unique_ptr<WorkQueue> work_;
   std::unique_ptr<northbound::GnmiHandler> handler_;
   std::unique_ptr<northbound::GnmiService> service_;
