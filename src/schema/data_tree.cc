@@ -46,12 +46,6 @@ absl::StatusOr<LyTree> ParseXmlDocument(const YangContext& context,
   return LyTree(tree);
 }
 
-absl::StatusOr<std::vector<lyd_node*>> FindNodes(const YangContext& context,
-                                                 lyd_node* root,
-                                                 std::string_view xpath) {
-  return internal::FindNodes(context.raw(), root, xpath);
-}
-
 bool IsKey(const lyd_node* node) {
   return node->schema && (node->schema->flags & LYS_KEY);
 }
@@ -173,8 +167,7 @@ absl::StatusOr<std::string> DataTree::ToJsonIetf() const {
 
 absl::Status DataTree::Apply(const Edit& edit) {
   if (edit.op == Edit::Op::kDelete || edit.op == Edit::Op::kReplace) {
-    ASSIGN_OR_RETURN(std::vector<lyd_node*> nodes,
-                     FindNodes(*context_, root_, edit.xpath));
+    ASSIGN_OR_RETURN(std::vector<lyd_node*> nodes, Nodes(edit.xpath));
     std::unordered_set<lyd_node*> selected(nodes.begin(), nodes.end());
     std::vector<lyd_node*> to_free;
     for (lyd_node* node : nodes) {
@@ -231,8 +224,7 @@ absl::StatusOr<DataTree> DataTree::Select(
     const std::vector<std::string>& xpaths, DataType type) const {
   DataTree result(context_);
   for (const auto& xpath : xpaths) {
-    ASSIGN_OR_RETURN(std::vector<lyd_node*> nodes,
-                     FindNodes(*context_, root_, xpath));
+    ASSIGN_OR_RETURN(std::vector<lyd_node*> nodes, Nodes(xpath));
     for (lyd_node* node : nodes) {
       lyd_node* dup = nullptr;
       if (lyd_dup_single(
@@ -263,10 +255,15 @@ absl::StatusOr<DataTree> DataTree::Select(
   return result;
 }
 
+absl::StatusOr<std::vector<lyd_node*>> DataTree::Nodes(
+    std::string_view xpath) const {
+  std::lock_guard lock(lookup_mutex_);
+  return internal::FindNodes(context_->raw(), root_, xpath);
+}
+
 absl::StatusOr<std::vector<std::string>> DataTree::Find(
     std::string_view xpath) const {
-  ASSIGN_OR_RETURN(std::vector<lyd_node*> nodes,
-                   FindNodes(*context_, root_, xpath));
+  ASSIGN_OR_RETURN(std::vector<lyd_node*> nodes, Nodes(xpath));
   std::vector<std::string> paths;
   paths.reserve(nodes.size());
   for (lyd_node* node : nodes) paths.push_back(internal::NodePath(node));
@@ -288,8 +285,7 @@ absl::Status DataTree::SetLeaf(std::string_view xpath, std::string_view value) {
 }
 
 absl::StatusOr<std::string> DataTree::LeafValue(std::string_view xpath) const {
-  ASSIGN_OR_RETURN(std::vector<lyd_node*> nodes,
-                   FindNodes(*context_, root_, xpath));
+  ASSIGN_OR_RETURN(std::vector<lyd_node*> nodes, Nodes(xpath));
   for (lyd_node* node : nodes) {
     if (node->schema && (node->schema->nodetype & LYD_NODE_TERM)) {
       const char* value = lyd_get_value(node);
@@ -301,8 +297,7 @@ absl::StatusOr<std::string> DataTree::LeafValue(std::string_view xpath) const {
 
 absl::StatusOr<std::vector<Notification::LeafUpdate>> DataTree::Leaves(
     std::string_view xpath) const {
-  ASSIGN_OR_RETURN(std::vector<lyd_node*> nodes,
-                   FindNodes(*context_, root_, xpath));
+  ASSIGN_OR_RETURN(std::vector<lyd_node*> nodes, Nodes(xpath));
   std::vector<Notification::LeafUpdate> leaves;
   std::unordered_set<const lyd_node*> seen;
   // Leaf-lists are reported whole: the path without predicate and a JSON

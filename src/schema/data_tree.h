@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -69,12 +70,25 @@ class DataTree {
   absl::StatusOr<std::vector<Notification::LeafUpdate>> Leaves(
       std::string_view xpath) const;
 
+  // The nodes an XPath selects, for src/schema internals only. Safe to call
+  // from several threads reading the same tree (see lookup_mutex_).
+  absl::StatusOr<std::vector<lyd_node*>> Nodes(std::string_view xpath) const;
+
   // For src/schema internals only.
   lyd_node* raw() const { return root_; }
 
  private:
   std::shared_ptr<const YangContext> context_;
   lyd_node* root_ = nullptr;
+  // libyang 2.1 (Debian 12) is not thread-safe for XPath lookups on one tree:
+  // lyd_find_xpath reaches lyd_find_sibling_schema, which swaps the compare
+  // callback of the parent's children hash table (lyht_set_cb) for the
+  // lookup and puts back the one it saw. Two concurrent lookups can leave
+  // the schema-only callback installed for good; every keyed lookup in that
+  // table (interface[name='eth0']) then finds nothing. Only the lookup is
+  // serialized; copying and printing the found nodes stays concurrent. Not
+  // moved with the tree: it guards this object's lookups.
+  mutable std::mutex lookup_mutex_;
 };
 
 }  // namespace southgate::schema

@@ -1174,8 +1174,7 @@ absl::StatusOr<std::vector<gnmi::Update>> GnmiTranslator::ToUpdates(
                      " is not supported (use JSON, JSON_IETF or PROTO)"));
   }
   std::vector<gnmi::Update> updates;
-  ASSIGN_OR_RETURN(std::vector<lyd_node*> nodes,
-                   internal::FindNodes(context_->raw(), tree.raw(), xpath));
+  ASSIGN_OR_RETURN(std::vector<lyd_node*> nodes, tree.Nodes(xpath));
   std::unordered_set<const lyd_node*> done_leaflists;
   // The first entry of the leaf-list `node` belongs to, or null when that
   // leaf-list was already reported.
