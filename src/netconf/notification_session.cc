@@ -20,8 +20,15 @@ NotificationSession::~NotificationSession() = default;
 
 absl::StatusOr<std::unique_ptr<NotificationSession>> NotificationSession::Open(
     const SshOptions& options, const std::string& stream,
-    std::chrono::milliseconds rpc_timeout) {
-  auto session = Session::ConnectSsh(options);
+    std::chrono::milliseconds rpc_timeout, ConnectCancel* cancel) {
+  // The socket stays attached to `cancel` through <create-subscription>.
+  struct Detacher {
+    ConnectCancel* cancel;
+    ~Detacher() {
+      if (cancel) cancel->Detach();
+    }
+  } detacher{cancel};
+  auto session = Session::ConnectSsh(options, cancel);
   if (!session.ok()) return session.status();
   (*session)->set_rpc_timeout(rpc_timeout);
   auto reply = (*session)->Call(

@@ -21,10 +21,11 @@ class NotificationSession {
  public:
   // Connects and subscribes to `stream` ("NETCONF" is RFC 5277's default
   // stream). Errors as Session::ConnectSsh; the device's rpc-error when it
-  // refuses the subscription.
+  // refuses the subscription. `cancel` (optional) abandons the open from
+  // another thread: CANCELLED or UNAVAILABLE at once.
   static absl::StatusOr<std::unique_ptr<NotificationSession>> Open(
       const SshOptions& options, const std::string& stream,
-      std::chrono::milliseconds rpc_timeout);
+      std::chrono::milliseconds rpc_timeout, ConnectCancel* cancel = nullptr);
   ~NotificationSession();
   NotificationSession(const NotificationSession&) = delete;
   NotificationSession& operator=(const NotificationSession&) = delete;

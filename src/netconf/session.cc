@@ -255,7 +255,7 @@ std::string ElementText(std::string_view xml, std::string_view name) {
 class ServerContext {
  public:
   ~ServerContext() { schema::foreign::DestroyContext(context); }
-  std::mutex setup_mutex;
+  std::timed_mutex setup_mutex;
   ly_ctx* context = nullptr;  // created by the first set-up
 };
 
@@ -375,8 +375,33 @@ Session::~Session() {
   if (session_) nc_session_free(session_, nullptr);
 }
 
+void ConnectCancel::Cancel() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  cancelled_ = true;
+  if (socket_ >= 0) shutdown(socket_, SHUT_RDWR);
+}
+
+bool ConnectCancel::cancelled() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return cancelled_;
+}
+
+bool ConnectCancel::Attach(int socket) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (cancelled_) return false;
+  if (socket_ >= 0) close(socket_);
+  socket_ = dup(socket);
+  return true;
+}
+
+void ConnectCancel::Detach() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (socket_ >= 0) close(socket_);
+  socket_ = -1;
+}
+
 absl::StatusOr<std::unique_ptr<Session>> Session::ConnectSsh(
-    const SshOptions& options) {
+    const SshOptions& options, ConnectCancel* cancel) {
   InitOnce();
   if (!options.insecure_skip_host_key_check &&
       options.host_key_sha256.empty() && options.known_hosts_file.empty()) {
@@ -386,6 +411,10 @@ absl::StatusOr<std::unique_ptr<Session>> Session::ConnectSsh(
   }
   auto fd = ConnectSocket(options.host, options.port, options.connect_timeout);
   if (!fd.ok()) return fd.status();
+  if (cancel && !cancel->Attach(*fd)) {
+    close(*fd);
+    return absl::CancelledError("the connect was cancelled");
+  }
 
   // SSH is set up here, with libssh directly, and handed to libnetconf2
   // already authenticated: exact errors (host key vs credentials vs
@@ -462,7 +491,21 @@ absl::StatusOr<std::unique_ptr<Session>> Session::ConnectSsh(
                                       ? nullptr
                                       : options.schema_searchpath.c_str());
   std::shared_ptr<ServerContext> server = ServerContextFor(options);
-  std::lock_guard<std::mutex> setup(server->setup_mutex);
+  // Each set-up holding the lock ends within connect_timeout (watchdog
+  // below); a bounded wait keeps a connect from waiting on forever if one
+  // does not (the caller retries with backoff).
+  std::unique_lock<std::timed_mutex> setup(server->setup_mutex,
+                                           std::defer_lock);
+  if (!setup.try_lock_for(2 * options.connect_timeout)) {
+    return absl::UnavailableError(absl::StrCat(
+        where,
+        ": another NETCONF session set-up with this device is still "
+        "running after ",
+        2 * options.connect_timeout.count(), " ms"));
+  }
+  if (cancel && cancel->cancelled()) {
+    return absl::CancelledError("the connect was cancelled");
+  }
   if (!server->context) {
     server->context =
         schema::foreign::NewSessionContext(options.schema_searchpath);
@@ -474,12 +517,21 @@ absl::StatusOr<std::unique_ptr<Session>> Session::ConnectSsh(
   // after libnetconf2 closed the original on a failure.
   auto watch = std::make_shared<SetupWatch>();
   watch->socket = dup(sock);
-  SetupWatchdog().PostAfter(options.connect_timeout, [watch] {
-    std::lock_guard<std::mutex> lock(watch->mutex);
-    if (watch->done || watch->socket < 0) return;
-    watch->fired = true;
-    shutdown(watch->socket, SHUT_RDWR);
-  });
+  // Fires when the task is released, after it ran or when the watchdog
+  // dropped it unrun (stopped at process exit, static objects going in
+  // reverse order): a set-up still running then must not outlive it.
+  struct FireUnlessDone {
+    std::shared_ptr<SetupWatch> watch;
+    ~FireUnlessDone() {
+      std::lock_guard<std::mutex> lock(watch->mutex);
+      if (watch->done || watch->socket < 0) return;
+      watch->fired = true;
+      shutdown(watch->socket, SHUT_RDWR);
+    }
+  };
+  SetupWatchdog().PostAfter(
+      options.connect_timeout,
+      [fire = std::make_shared<FireUnlessDone>(FireUnlessDone{watch})] {});
   // libnetconf2 owns (and frees) `ssh` from here on, also on failure.
   owner.ssh = nullptr;
   nc_session* session = nc_connect_libssh(ssh, server->context);
@@ -494,6 +546,9 @@ absl::StatusOr<std::unique_ptr<Session>> Session::ConnectSsh(
   if (session && timed_out) {
     nc_session_free(session, nullptr);
     session = nullptr;
+  }
+  if (!session && cancel && cancel->cancelled()) {
+    return absl::CancelledError("the connect was cancelled");
   }
   if (!session) {
     return absl::UnavailableError(absl::StrCat(

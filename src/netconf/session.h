@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -68,14 +69,42 @@ std::vector<RpcError> ParseRpcErrors(std::string_view reply_xml);
 
 enum class Datastore { kRunning, kCandidate, kStartup };
 
+// Lets another thread abandon a connect (and what the caller then does on
+// the same socket) that is in progress: Cancel() shuts the socket down, so
+// a wait on the device, wherever libssh or libnetconf2 is in it, ends at
+// once with an error. Thread-safe; one connect at a time.
+class ConnectCancel {
+ public:
+  ConnectCancel() = default;
+  ~ConnectCancel() { Detach(); }
+  ConnectCancel(const ConnectCancel&) = delete;
+  ConnectCancel& operator=(const ConnectCancel&) = delete;
+
+  void Cancel();
+  bool cancelled() const;
+  // Watches `socket` (a duplicate is kept, so the number stays valid after
+  // the owner closed it); false, and nothing watched, when already
+  // cancelled.
+  bool Attach(int socket);
+  // Stops watching (the connect is over).
+  void Detach();
+
+ private:
+  mutable std::mutex mutex_;
+  bool cancelled_ = false;
+  int socket_ = -1;
+};
+
 class Session {
  public:
   // TCP connect, SSH (host key check, auth) and the NETCONF set-up (hello,
   // context), each within connect_timeout. UNAVAILABLE when the device cannot
   // be reached, UNAUTHENTICATED for refused credentials, PERMISSION_DENIED for
   // a host key that does not match.
+  // With `cancel`, the socket is attached to it as soon as it is connected
+  // (the caller detaches); CANCELLED once it was cancelled.
   static absl::StatusOr<std::unique_ptr<Session>> ConnectSsh(
-      const SshOptions& options);
+      const SshOptions& options, ConnectCancel* cancel = nullptr);
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;

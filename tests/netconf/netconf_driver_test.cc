@@ -512,6 +512,11 @@ TEST_F(NetconfDriverTest, OnChangeSeesOtherClientsAndResumesAfterRestart) {
                          std::chrono::seconds(10)));
 }
 
+// How long the waits below allow on a heavily loaded machine (the
+// notification session has been seen to take over 13 s to come up there):
+// a bound on waiting, not a measurement.
+constexpr auto kSlowMachine = std::chrono::seconds(60);
+
 // ON_CHANGE driven by the device's netconf-config-change notifications:
 // polling is pushed out of reach (an hour) and no resync runs, so only a
 // notification can bring the other client's edits.
@@ -535,25 +540,28 @@ TEST_F(NetconfDriverTest, OnChangeFollowsNetconfConfigChangeNotifications) {
 
   ASSERT_TRUE(
       other->Set({{Update("sg-n1", R"(,"description":"first")")}}).ok());
-  EXPECT_TRUE(Eventually([&] { return sink->Saw("sg-n1", "first"); },
-                         std::chrono::seconds(10)));
-  EXPECT_GE(driver->Status().change_notifications, 1u);
+  EXPECT_TRUE(
+      Eventually([&] { return sink->Saw("sg-n1", "first"); }, kSlowMachine));
+  // Seen, so the notification session is up: either its notification or,
+  // when it came up after this edit, its catch-up re-read brought it.
+  // Every edit from here on is announced by a notification.
   // A changed leaf, a deleted leaf and a deleted entry.
   Transaction edits{
       {Edit{Edit::Op::kDelete, InterfacePath("sg-n0") + "/description", ""},
        Update("sg-n1", R"(,"description":"second")")}};
   ASSERT_TRUE(other->Set(edits).ok());
-  EXPECT_TRUE(Eventually([&] { return sink->Saw("sg-n1", "second"); },
-                         std::chrono::seconds(10)));
+  EXPECT_TRUE(
+      Eventually([&] { return sink->Saw("sg-n1", "second"); }, kSlowMachine));
+  EXPECT_GE(driver->Status().change_notifications, 1u);
   EXPECT_TRUE(
       Eventually([&] { return sink->SawDelete("[name='sg-n0']/description"); },
-                 std::chrono::seconds(10)));
+                 kSlowMachine));
   ASSERT_TRUE(
       other->Set({{Edit{Edit::Op::kDelete, InterfacePath("sg-n1"), ""}}}).ok());
   EXPECT_TRUE(
       Eventually([&] { return sink->SawDelete("[name='sg-n1']/description"); },
-                 std::chrono::seconds(10)));
-  EXPECT_GE(driver->Status().change_notifications, 3u);
+                 kSlowMachine));
+  EXPECT_GE(driver->Status().change_notifications, 2u);
   // Nothing about sg-n0's entry itself was deleted: only its description.
   EXPECT_FALSE(sink->SawDelete("[name='sg-n0']/type"));
 }

@@ -280,6 +280,12 @@ void ChangeListener::Stop() {
     stopped_ = true;
   }
   cv_.notify_all();
+  // An open in progress ends at once instead of holding a connects thread
+  // (and the device's set-up lock) for its full timeouts.
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (open_cancel_) open_cancel_->Cancel();
+  }
   NotificationPoller::Get().Remove(this);
   dispatch_.Close();
   std::unique_ptr<southgate::netconf::NotificationSession> opened;
@@ -300,19 +306,26 @@ bool ChangeListener::WaitSubscribed(std::chrono::milliseconds timeout) {
 
 int ChangeListener::PollFd() { return session_ ? session_->socket_fd() : -1; }
 
-void ChangeListener::Open() {
-  auto opened = opener_();
+std::chrono::milliseconds ChangeListener::OpenDeadline() const {
+  return 3 * options_.ssh.connect_timeout + options_.rpc_timeout +
+         std::chrono::seconds(1);
+}
+
+void ChangeListener::Open(
+    std::shared_ptr<southgate::netconf::ConnectCancel> cancel) {
+  auto opened = opener_(cancel.get());
   std::unique_ptr<southgate::netconf::NotificationSession> drop;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     opening_ = false;
+    if (open_cancel_ == cancel) open_cancel_.reset();
     if (opened.ok()) {
       if (stopped_) {
         drop = std::move(opened).value();
       } else {
         opened_ = std::move(opened).value();
       }
-    } else {
+    } else if (!stopped_) {
       static thread_local std::mt19937_64 random(std::random_device{}());
       std::uniform_real_distribution<double> jitter(0.8, 1.2);
       auto wait = std::chrono::milliseconds(
@@ -367,10 +380,25 @@ void ChangeListener::Service(bool readable) {
       readable = true;
     } else if (!session_ && wanted && !opening_ && now >= next_open_) {
       opening_ = true;
+      opening_since_ = now;
+      auto cancel = std::make_shared<southgate::netconf::ConnectCancel>();
+      open_cancel_ = cancel;
       std::weak_ptr<ChangeListener> weak = weak_from_this();
-      connects_.Post([weak] {
-        if (auto self = weak.lock()) self->Open();
+      connects_.Post([weak, cancel] {
+        if (auto self = weak.lock()) self->Open(cancel);
       });
+      return;
+    } else if (opening_ && open_cancel_ &&
+               now - opening_since_ > OpenDeadline() &&
+               !open_cancel_->cancelled()) {
+      // Every step of an open has its own timeout; one that still runs
+      // is stuck (seen under heavy load): abandon it, Open() then fails
+      // and the next attempt follows with backoff.
+      spdlog::warn(
+          "{}: opening the notification session takes over {} ms; "
+          "abandoning it",
+          log_name_, OpenDeadline().count());
+      open_cancel_->Cancel();
       return;
     }
   }

@@ -60,8 +60,11 @@ PathOverlap Overlap(const std::string& subscribed, const std::string& changed);
 // with ON_CHANGE subscriptions costs a socket, not a thread.
 class ChangeListener : public std::enable_shared_from_this<ChangeListener> {
  public:
-  using Opener = std::function<absl::StatusOr<
-      std::unique_ptr<southgate::netconf::NotificationSession>>()>;
+  // Opens the notification session; `cancel` abandons it from another
+  // thread (Stop, or an open that outlives its timeouts).
+  using Opener = std::function<
+      absl::StatusOr<std::unique_ptr<southgate::netconf::NotificationSession>>(
+          southgate::netconf::ConnectCancel* cancel)>;
   // Runs on the work Strand with the changed paths; `everything` when
   // the whole subscription must be re-read (after (re)subscribing, an
   // unreadable notification, a resync). Returns false when the device
@@ -81,7 +84,8 @@ class ChangeListener : public std::enable_shared_from_this<ChangeListener> {
   // Once this returns, the handler is not running and never runs again.
   // Without handlers the notification session is closed.
   void Remove(int id);
-  // Leaves the poller, ends the session; nothing runs afterwards.
+  // Leaves the poller, ends the session, abandons an open in progress
+  // (without waiting for it); no handler runs afterwards.
   void Stop();
 
   // Waits until the notification session is subscribed; false after
@@ -98,7 +102,12 @@ class ChangeListener : public std::enable_shared_from_this<ChangeListener> {
   void Service(bool readable);
 
  private:
-  void Open();  // on the connects executor
+  // On the connects executor.
+  void Open(std::shared_ptr<southgate::netconf::ConnectCancel> cancel);
+  // How long an open may take before the poller abandons it: a set-up
+  // waiting for another (bounded by 2 x connect_timeout), its own set-up
+  // (connect_timeout) and <create-subscription> (rpc_timeout), plus slack.
+  std::chrono::milliseconds OpenDeadline() const;
   void PostDispatch(const ConfigChange& change);
   bool HasHandlers();
 
@@ -124,6 +133,9 @@ class ChangeListener : public std::enable_shared_from_this<ChangeListener> {
   bool stopped_ = false;
   bool polled_ = false;   // joined the poller
   bool opening_ = false;  // an Open() is queued or running
+  // The Open() queued or running: when it was posted, how to abandon it.
+  std::chrono::steady_clock::time_point opening_since_{};
+  std::shared_ptr<southgate::netconf::ConnectCancel> open_cancel_;
   // A session Open() made, handed to the poller thread.
   std::unique_ptr<southgate::netconf::NotificationSession> opened_;
   // A re-read that failed (the RPC session reconnecting) is retried then.

@@ -892,9 +892,10 @@ std::shared_ptr<ChangeListener> NetconfDriver::Listener() {
   if (!change_listener_) {
     change_listener_ = std::make_shared<ChangeListener>(
         log_name_,
-        [ssh = options_.ssh, timeout = options_.rpc_timeout] {
+        [ssh = options_.ssh, timeout = options_.rpc_timeout](
+            southgate::netconf::ConnectCancel* cancel) {
           return southgate::netconf::NotificationSession::Open(ssh, "NETCONF",
-                                                               timeout);
+                                                               timeout, cancel);
         },
         options_, NetconfRuntime::Get().work(),
         NetconfRuntime::Get().reconnects());
