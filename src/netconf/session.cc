@@ -523,15 +523,18 @@ absl::StatusOr<std::unique_ptr<Session>> Session::ConnectSsh(
   struct FireUnlessDone {
     std::shared_ptr<SetupWatch> watch;
     ~FireUnlessDone() {
+      if (!watch) return;
       std::lock_guard<std::mutex> lock(watch->mutex);
       if (watch->done || watch->socket < 0) return;
       watch->fired = true;
       shutdown(watch->socket, SHUT_RDWR);
     }
   };
-  SetupWatchdog().PostAfter(
-      options.connect_timeout,
-      [fire = std::make_shared<FireUnlessDone>(FireUnlessDone{watch})] {});
+  // Built in place: a temporary's destructor would fire right away.
+  auto fire = std::make_shared<FireUnlessDone>();
+  fire->watch = watch;
+  SetupWatchdog().PostAfter(options.connect_timeout,
+                            [fire = std::move(fire)] {});
   // libnetconf2 owns (and frees) `ssh` from here on, also on failure.
   owner.ssh = nullptr;
   nc_session* session = nc_connect_libssh(ssh, server->context);
