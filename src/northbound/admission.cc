@@ -12,6 +12,7 @@
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "common/log_limiter.h"
+#include "common/status_macros.h"
 #include "ops/metrics.h"
 #include "spdlog/spdlog.h"
 
@@ -252,6 +253,38 @@ absl::Status Refuse(Rejection reason, std::string_view method,
   return absl::ResourceExhaustedError(std::move(message));
 }
 
+// The client's entry, refreshed, when it may start one more call or
+// stream: known (or room to track it) and a token in its bucket. Called
+// with state.mutex held; the token is taken only once every other check
+// has passed.
+absl::StatusOr<AdmissionState::Peer*> PeerWithToken(AdmissionState& state,
+                                                    const std::string& address,
+                                                    std::string_view method,
+                                                    TimePoint now) {
+  const config::Limits& limits = state.limits;
+  AdmissionState::Peer* peer =
+      state.FindOrAdd(state.peers, address, limits.peer, now);
+  if (peer == nullptr) {
+    return Refuse(
+        Rejection::kTooManyClients, method, address,
+        absl::StrCat("server busy: already tracking "
+                     "limits.max_tracked_clients=",
+                     limits.max_tracked_clients, " busy clients; retry later"));
+  }
+  if (AdmissionState::Limited(limits.peer)) {
+    AdmissionState::Refill(peer->bucket, limits.peer, now);
+    if (peer->bucket.tokens < 1) {
+      return Refuse(
+          Rejection::kPeerRate, method, address,
+          absl::StrCat("rate limit: client ", address,
+                       " sends more than limits.peer.rate=",
+                       Number(limits.peer.rate), " requests/s (burst ",
+                       Number(limits.peer.burst), "); retry later"));
+    }
+  }
+  return peer;
+}
+
 }  // namespace
 
 namespace {
@@ -373,27 +406,9 @@ absl::StatusOr<Ticket> Admission::AdmitCall(std::string_view peer_text,
   {
     std::lock_guard lock(state_->mutex);
     const TimePoint now = state_->clock();
-    AdmissionState::Peer* peer =
-        state_->FindOrAdd(state_->peers, address, limits.peer, now);
-    if (peer == nullptr) {
-      return Refuse(Rejection::kTooManyClients, method, address,
-                    absl::StrCat("server busy: already tracking "
-                                 "limits.max_tracked_clients=",
-                                 limits.max_tracked_clients,
-                                 " busy clients; retry later"));
-    }
+    ASSIGN_OR_RETURN(AdmissionState::Peer * peer,
+                     PeerWithToken(*state_, address, method, now));
     const bool limited = AdmissionState::Limited(limits.peer);
-    if (limited) {
-      AdmissionState::Refill(peer->bucket, limits.peer, now);
-      if (peer->bucket.tokens < 1) {
-        return Refuse(
-            Rejection::kPeerRate, method, address,
-            absl::StrCat("rate limit: client ", address,
-                         " sends more than limits.peer.rate=",
-                         Number(limits.peer.rate), " requests/s (burst ",
-                         Number(limits.peer.burst), "); retry later"));
-      }
-    }
     if (peer->in_flight >= static_cast<size_t>(limits.peer_max_in_flight)) {
       return Refuse(Rejection::kPeerInFlight, method, address,
                     absl::StrCat("too many calls in flight from client ",
@@ -436,27 +451,9 @@ absl::StatusOr<Ticket> Admission::AdmitStream(
   {
     std::lock_guard lock(state_->mutex);
     const TimePoint now = state_->clock();
-    AdmissionState::Peer* peer =
-        state_->FindOrAdd(state_->peers, address, limits.peer, now);
-    if (peer == nullptr) {
-      return Refuse(Rejection::kTooManyClients, kMethod, address,
-                    absl::StrCat("server busy: already tracking "
-                                 "limits.max_tracked_clients=",
-                                 limits.max_tracked_clients,
-                                 " busy clients; retry later"));
-    }
+    ASSIGN_OR_RETURN(AdmissionState::Peer * peer,
+                     PeerWithToken(*state_, address, kMethod, now));
     const bool limited = AdmissionState::Limited(limits.peer);
-    if (limited) {
-      AdmissionState::Refill(peer->bucket, limits.peer, now);
-      if (peer->bucket.tokens < 1) {
-        return Refuse(
-            Rejection::kPeerRate, kMethod, address,
-            absl::StrCat("rate limit: client ", address,
-                         " sends more than limits.peer.rate=",
-                         Number(limits.peer.rate), " requests/s (burst ",
-                         Number(limits.peer.burst), "); retry later"));
-      }
-    }
     if (peer->streams >= static_cast<size_t>(limits.peer_max_streams)) {
       return Refuse(Rejection::kPeerStreams, kMethod, address,
                     absl::StrCat("too many Subscribe streams open from client ",
