@@ -4,16 +4,15 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "drivers/driver_options.h"
 #include "nlohmann/json.hpp"
 #include "spdlog/spdlog.h"
 
 namespace southgate::drivers::netconf {
 namespace {
 
-absl::Status OptionError(const std::string& message) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("netconf driver options: ", message));
-}
+constexpr DriverOptionReader kOptions("netconf");
 
 }  // namespace
 
@@ -23,12 +22,12 @@ absl::StatusOr<NetconfOptions> ParseNetconfOptions(
   auto& ssh = options.ssh;
   // address: host:port, [v6]:port or host (port 830).
   std::string address = settings.address;
-  if (address.empty()) return OptionError("the device needs an address");
+  if (address.empty()) return kOptions.Error("the device needs an address");
   std::string port_text;
   if (address.front() == '[') {
     size_t close = address.find(']');
     if (close == std::string::npos)
-      return OptionError("bad address " + address);
+      return kOptions.Error("bad address " + address);
     ssh.host = address.substr(1, close - 1);
     if (close + 1 < address.size() && address[close + 1] == ':')
       port_text = address.substr(close + 2);
@@ -44,122 +43,106 @@ absl::StatusOr<NetconfOptions> ParseNetconfOptions(
   if (!port_text.empty()) {
     uint32_t port = 0;
     if (!absl::SimpleAtoi(port_text, &port) || port == 0 || port > 65535)
-      return OptionError("bad port in address " + address);
+      return kOptions.Error("bad port in address " + address);
     ssh.port = static_cast<uint16_t>(port);
   }
   ssh.username = settings.username;
   ssh.password = settings.password;
-  if (ssh.username.empty()) return OptionError("the device needs a username");
+  if (ssh.username.empty())
+    return kOptions.Error("the device needs a username");
 
-  nlohmann::json json = nlohmann::json::parse(
-      settings.options_json.empty() ? "{}" : settings.options_json, nullptr,
-      /*allow_exceptions=*/false);
-  if (json.is_discarded()) return OptionError("not valid JSON");
-  if (json.is_null()) json = nlohmann::json::object();
-  if (!json.is_object()) return OptionError("must be a JSON object");
+  ASSIGN_OR_RETURN(nlohmann::json json, kOptions.Parse(settings.options_json));
 
-  auto string_option = [&](const std::string& key, const nlohmann::json& value,
-                           std::string& out) -> absl::Status {
-    if (!value.is_string())
-      return OptionError("'" + key + "' must be a string");
-    out = value.get<std::string>();
-    return absl::OkStatus();
-  };
-  auto ms_option = [&](const std::string& key, const nlohmann::json& value,
-                       std::chrono::milliseconds& out,
-                       int64_t min) -> absl::Status {
-    if (!value.is_number_integer() || value.get<int64_t>() < min) {
-      return OptionError(
-          absl::StrCat("'", key, "' must be an integer >= ", min));
-    }
-    out = std::chrono::milliseconds(value.get<int64_t>());
-    return absl::OkStatus();
-  };
   std::string base_dir;
   for (const auto& [key, value] : json.items()) {
     absl::Status status;
     if (key == "base_dir") {
       // Added by the daemon: the configuration file's folder.
-      status = string_option(key, value, base_dir);
+      status = kOptions.String(key, value, base_dir);
     } else if (key == "private_key_file") {
-      status = string_option(key, value, ssh.private_key_file);
+      status = kOptions.String(key, value, ssh.private_key_file);
     } else if (key == "public_key_file") {
-      status = string_option(key, value, ssh.public_key_file);
+      status = kOptions.String(key, value, ssh.public_key_file);
     } else if (key == "known_hosts_file") {
-      status = string_option(key, value, ssh.known_hosts_file);
+      status = kOptions.String(key, value, ssh.known_hosts_file);
     } else if (key == "host_key_sha256") {
-      status = string_option(key, value, ssh.host_key_sha256);
+      status = kOptions.String(key, value, ssh.host_key_sha256);
     } else if (key == "insecure_skip_host_key_check") {
       if (!value.is_boolean())
-        return OptionError("'" + key + "' must be a boolean");
+        return kOptions.Error("'" + key + "' must be a boolean");
       ssh.insecure_skip_host_key_check = value.get<bool>();
     } else if (key == "connect_timeout_ms") {
-      status = ms_option(key, value, ssh.connect_timeout, 1);
+      status = kOptions.Milliseconds(key, value, ssh.connect_timeout, 1);
     } else if (key == "rpc_timeout_ms") {
-      status = ms_option(key, value, options.rpc_timeout, 1);
+      status = kOptions.Milliseconds(key, value, options.rpc_timeout, 1);
     } else if (key == "keepalive_interval_ms") {
-      status = ms_option(key, value, options.keepalive_interval, 0);
+      status = kOptions.Milliseconds(key, value, options.keepalive_interval, 0);
     } else if (key == "backoff_initial_ms") {
-      status = ms_option(key, value, options.backoff_initial, 1);
+      status = kOptions.Milliseconds(key, value, options.backoff_initial, 1);
     } else if (key == "backoff_max_ms") {
-      status = ms_option(key, value, options.backoff_max, 1);
+      status = kOptions.Milliseconds(key, value, options.backoff_max, 1);
     } else if (key == "backoff_multiplier") {
       if (!value.is_number() || value.get<double>() < 1.0)
-        return OptionError("'backoff_multiplier' must be a number >= 1");
+        return kOptions.Error("'backoff_multiplier' must be a number >= 1");
       options.backoff_multiplier = value.get<double>();
     } else if (key == "change_poll_interval_ms") {
-      status = ms_option(key, value, options.change_poll_interval, 10);
+      status =
+          kOptions.Milliseconds(key, value, options.change_poll_interval, 10);
     } else if (key == "on_change_source") {
       std::string source;
-      status = string_option(key, value, source);
+      status = kOptions.String(key, value, source);
       if (status.ok()) {
         if (source == "auto") {
           options.on_change_source = NetconfOptions::OnChangeSource::kAuto;
         } else if (source == "poll") {
           options.on_change_source = NetconfOptions::OnChangeSource::kPoll;
         } else {
-          return OptionError("'on_change_source' must be \"auto\" or \"poll\"");
+          return kOptions.Error(
+              "'on_change_source' must be \"auto\" or \"poll\"");
         }
       }
     } else if (key == "filter") {
       std::string kind;
-      status = string_option(key, value, kind);
+      status = kOptions.String(key, value, kind);
       if (status.ok()) {
         if (kind == "auto") {
           options.filter = NetconfOptions::FilterKind::kAuto;
         } else if (kind == "subtree") {
           options.filter = NetconfOptions::FilterKind::kSubtree;
         } else {
-          return OptionError("'filter' must be \"auto\" or \"subtree\"");
+          return kOptions.Error("'filter' must be \"auto\" or \"subtree\"");
         }
       }
     } else if (key == "notification_resync_interval_ms") {
-      status = ms_option(key, value, options.notification_resync_interval, 0);
+      status = kOptions.Milliseconds(key, value,
+                                     options.notification_resync_interval, 0);
     } else if (key == "reconnect") {
       if (!value.is_boolean())
-        return OptionError("'reconnect' must be a boolean");
+        return kOptions.Error("'reconnect' must be a boolean");
       options.reconnect = value.get<bool>();
     } else if (key == "schema_cache_dir") {
-      status = string_option(key, value, options.schema_cache_dir);
+      status = kOptions.String(key, value, options.schema_cache_dir);
     } else {
-      return OptionError("unknown option '" + key + "'");
+      return kOptions.Error("unknown option '" + key + "'");
     }
     if (!status.ok()) return status;
   }
   if (options.backoff_max < options.backoff_initial)
-    return OptionError("'backoff_max_ms' is below 'backoff_initial_ms'");
+    return kOptions.Error("'backoff_max_ms' is below 'backoff_initial_ms'");
   if (ssh.password.empty() && ssh.private_key_file.empty())
-    return OptionError("needs a password or 'private_key_file'");
+    return kOptions.Error("needs a password or 'private_key_file'");
   int checks = !ssh.known_hosts_file.empty() + !ssh.host_key_sha256.empty();
   if (checks > 1)
-    return OptionError("give either 'known_hosts_file' or 'host_key_sha256'");
+    return kOptions.Error(
+        "give either 'known_hosts_file' or 'host_key_sha256'");
   if (checks == 0 && !ssh.insecure_skip_host_key_check) {
-    return OptionError(
+    return kOptions.Error(
         "needs 'known_hosts_file' or 'host_key_sha256' (or, explicitly, "
         "'insecure_skip_host_key_check: true')");
   }
   if (checks == 1 && ssh.insecure_skip_host_key_check)
-    return OptionError("'insecure_skip_host_key_check' with a host key check");
+    return kOptions.Error(
+        "'insecure_skip_host_key_check' with a host key check");
   // Relative file names are relative to the configuration file.
   for (std::string* path : {&ssh.private_key_file, &ssh.public_key_file,
                             &ssh.known_hosts_file, &options.schema_cache_dir}) {

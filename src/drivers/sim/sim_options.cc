@@ -5,6 +5,8 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "drivers/driver_options.h"
 #include "nlohmann/json.hpp"
 
 namespace southgate::drivers::sim {
@@ -14,74 +16,66 @@ const char* const kDefaultModules[] = {"ietf-interfaces", "iana-if-type",
                                        "ietf-ip",         "ietf-system",
                                        "ietf-hardware",   "iana-hardware"};
 
-absl::Status OptionError(const std::string& message) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("sim driver options: ", message));
-}
+constexpr DriverOptionReader kOptions("sim");
 
 }  // namespace
 
 absl::StatusOr<SimOptions> ParseSimOptions(const std::string& options_json) {
   SimOptions options;
-  nlohmann::json json =
-      nlohmann::json::parse(options_json.empty() ? "{}" : options_json, nullptr,
-                            /*allow_exceptions=*/false);
-  if (json.is_discarded()) return OptionError("not valid JSON");
-  if (json.is_null()) json = nlohmann::json::object();
-  if (!json.is_object()) return OptionError("must be a JSON object");
+  ASSIGN_OR_RETURN(nlohmann::json json, kOptions.Parse(options_json));
 
   for (const auto& [key, value] : json.items()) {
     if (key == "seed") {
-      if (!value.is_string()) return OptionError("'seed' must be a string");
+      if (!value.is_string()) return kOptions.Error("'seed' must be a string");
     } else if (key == "base_dir") {
       if (!value.is_string()) {
-        return OptionError("'base_dir' must be a string");
+        return kOptions.Error("'base_dir' must be a string");
       }
     } else if (key == "modules") {
-      if (!value.is_array()) return OptionError("'modules' must be a list");
+      if (!value.is_array()) return kOptions.Error("'modules' must be a list");
     } else if (key == "features") {
       if (!value.is_array() && !value.is_object()) {
-        return OptionError("'features' must be a list or an object");
+        return kOptions.Error("'features' must be a list or an object");
       }
     } else if (key == "update_interval_ms") {
       if (!value.is_number_integer() || value.get<int64_t>() < 0) {
-        return OptionError(
+        return kOptions.Error(
             "'update_interval_ms' must be a non-negative integer");
       }
       options.update_interval_ms = value.get<int64_t>();
     } else if (key == "flap_probability") {
       if (!value.is_number() || value.get<double>() < 0 ||
           value.get<double>() > 1) {
-        return OptionError("'flap_probability' must be a number in [0, 1]");
+        return kOptions.Error("'flap_probability' must be a number in [0, 1]");
       }
       options.flap_probability = value.get<double>();
     } else if (key == "fail_connect") {
       if (!value.is_boolean()) {
-        return OptionError("'fail_connect' must be a boolean");
+        return kOptions.Error("'fail_connect' must be a boolean");
       }
       options.fail_connect = value.get<bool>();
     } else if (key == "change_paced") {
       if (!value.is_boolean()) {
-        return OptionError("'change_paced' must be a boolean");
+        return kOptions.Error("'change_paced' must be a boolean");
       }
       options.change_paced = value.get<bool>();
     } else if (key == "change_rate" || key == "change_leaves" ||
                key == "change_batch") {
       if (!value.is_number_integer() || value.get<int64_t>() < 0 ||
           value.get<int64_t>() > 100000000) {
-        return OptionError(absl::StrCat(
+        return kOptions.Error(absl::StrCat(
             "'", key, "' must be an integer between 0 and 100000000"));
       }
       (key == "change_rate"     ? options.change_rate
        : key == "change_leaves" ? options.change_leaves
                                 : options.change_batch) = value.get<int64_t>();
     } else {
-      return OptionError(absl::StrCat("unknown option '", key, "'"));
+      return kOptions.Error(absl::StrCat("unknown option '", key, "'"));
     }
   }
 
   if (options.change_rate > 0 && options.change_leaves == 0) {
-    return OptionError("'change_rate' needs 'change_leaves' of at least 1");
+    return kOptions.Error("'change_rate' needs 'change_leaves' of at least 1");
   }
   if (options.change_batch == 0) {
     options.change_batch = std::min<int64_t>(options.change_leaves, 100);
@@ -100,7 +94,7 @@ absl::StatusOr<SimOptions> ParseSimOptions(const std::string& options_json) {
   if (json.contains("modules")) {
     for (const auto& entry : json["modules"]) {
       if (!entry.is_string() || entry.get<std::string>().empty()) {
-        return OptionError("'modules' entries must be non-empty strings");
+        return kOptions.Error("'modules' entries must be non-empty strings");
       }
       names.push_back(entry.get<std::string>());
     }
@@ -114,11 +108,11 @@ absl::StatusOr<SimOptions> ParseSimOptions(const std::string& options_json) {
     if (value.is_object()) {
       for (const auto& [module, list] : value.items()) {
         if (!list.is_array()) {
-          return OptionError("'features' values must be lists");
+          return kOptions.Error("'features' values must be lists");
         }
         for (const auto& feature : list) {
           if (!feature.is_string()) {
-            return OptionError("feature names must be strings");
+            return kOptions.Error("feature names must be strings");
           }
           features[module].push_back(feature.get<std::string>());
         }
@@ -129,7 +123,7 @@ absl::StatusOr<SimOptions> ParseSimOptions(const std::string& options_json) {
         auto colon = text.find(':');
         if (colon == std::string::npos || colon == 0 ||
             colon + 1 == text.size()) {
-          return OptionError(
+          return kOptions.Error(
               "'features' list entries must be \"module:feature\"");
         }
         features[text.substr(0, colon)].push_back(text.substr(colon + 1));
@@ -143,7 +137,7 @@ absl::StatusOr<SimOptions> ParseSimOptions(const std::string& options_json) {
     spec.name = name.substr(0, at);
     if (at != std::string::npos) spec.revision = name.substr(at + 1);
     if (spec.name.empty()) {
-      return OptionError(absl::StrCat("bad module entry '", name, "'"));
+      return kOptions.Error(absl::StrCat("bad module entry '", name, "'"));
     }
     if (auto it = features.find(spec.name); it != features.end()) {
       spec.features = it->second;
@@ -152,9 +146,9 @@ absl::StatusOr<SimOptions> ParseSimOptions(const std::string& options_json) {
     options.modules.push_back(std::move(spec));
   }
   if (!features.empty()) {
-    return OptionError(absl::StrCat("features given for module '",
-                                    features.begin()->first,
-                                    "' which is not in 'modules'"));
+    return kOptions.Error(absl::StrCat("features given for module '",
+                                       features.begin()->first,
+                                       "' which is not in 'modules'"));
   }
   return options;
 }
