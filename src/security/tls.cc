@@ -258,12 +258,26 @@ absl::Status AddExtension(X509* cert, X509V3_CTX* ctx, int nid,
   return absl::OkStatus();
 }
 
-struct GeneratedPair {
-  std::string cert_pem;
-  std::string key_pem;
-};
+// Signs `cert` with `signer` and returns it with its own `key`, both PEM.
+absl::StatusOr<IssuedCertificate> SignAndEncode(X509* cert, EVP_PKEY* signer,
+                                                EVP_PKEY* key) {
+  if (X509_sign(cert, signer, EVP_sha256()) == 0) {
+    return absl::InternalError(
+        absl::StrCat("certificate signing failed: ", OpenSslErrors()));
+  }
+  BioPtr cert_bio(BIO_new(BIO_s_mem()));
+  BioPtr key_bio(BIO_new(BIO_s_mem()));
+  if (PEM_write_bio_X509(cert_bio.get(), cert) != 1 ||
+      PEM_write_bio_PrivateKey(key_bio.get(), key, nullptr, nullptr, 0, nullptr,
+                               nullptr) != 1) {
+    return absl::InternalError(
+        absl::StrCat("PEM encoding failed: ", OpenSslErrors()));
+  }
+  return IssuedCertificate{BioToString(cert_bio.get()),
+                           BioToString(key_bio.get())};
+}
 
-absl::StatusOr<GeneratedPair> GenerateSelfSigned(const SanList& sans) {
+absl::StatusOr<IssuedCertificate> GenerateSelfSigned(const SanList& sans) {
   PkeyPtr key(EVP_EC_gen("P-256"));
   if (!key) {
     return absl::InternalError(
@@ -314,23 +328,7 @@ absl::StatusOr<GeneratedPair> GenerateSelfSigned(const SanList& sans) {
   RETURN_IF_ERROR(
       AddExtension(cert.get(), &ctx, NID_subject_key_identifier, "hash"));
 
-  if (X509_sign(cert.get(), key.get(), EVP_sha256()) == 0) {
-    return absl::InternalError(
-        absl::StrCat("certificate signing failed: ", OpenSslErrors()));
-  }
-
-  GeneratedPair pair;
-  BioPtr cert_bio(BIO_new(BIO_s_mem()));
-  BioPtr key_bio(BIO_new(BIO_s_mem()));
-  if (PEM_write_bio_X509(cert_bio.get(), cert.get()) != 1 ||
-      PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0,
-                               nullptr, nullptr) != 1) {
-    return absl::InternalError(
-        absl::StrCat("PEM encoding failed: ", OpenSslErrors()));
-  }
-  pair.cert_pem = BioToString(cert_bio.get());
-  pair.key_pem = BioToString(key_bio.get());
-  return pair;
+  return SignAndEncode(cert.get(), key.get(), key.get());
 }
 
 // Checks a cert/key pair; errors name the files.
@@ -511,23 +509,8 @@ absl::StatusOr<IssuedCertificate> IssueCertificate(
   }
   RETURN_IF_ERROR(
       AddExtension(cert.get(), &ctx, NID_subject_key_identifier, "hash"));
-  if (X509_sign(cert.get(), issuer_key ? issuer_key.get() : key.get(),
-                EVP_sha256()) == 0) {
-    return absl::InternalError(
-        absl::StrCat("certificate signing failed: ", OpenSslErrors()));
-  }
-  IssuedCertificate issued;
-  BioPtr cert_bio(BIO_new(BIO_s_mem()));
-  BioPtr key_bio(BIO_new(BIO_s_mem()));
-  if (PEM_write_bio_X509(cert_bio.get(), cert.get()) != 1 ||
-      PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0,
-                               nullptr, nullptr) != 1) {
-    return absl::InternalError(
-        absl::StrCat("PEM encoding failed: ", OpenSslErrors()));
-  }
-  issued.cert_pem = BioToString(cert_bio.get());
-  issued.key_pem = BioToString(key_bio.get());
-  return issued;
+  return SignAndEncode(cert.get(), issuer_key ? issuer_key.get() : key.get(),
+                       key.get());
 }
 
 absl::StatusOr<std::string> RandomBytes(size_t count) {
@@ -679,7 +662,7 @@ absl::StatusOr<TlsMaterial> LoadOrCreateServerCertificate(
         absl::StrCat("state_dir ", state_dir, " is not a directory"));
   }
 
-  ASSIGN_OR_RETURN(GeneratedPair pair, GenerateSelfSigned(sans));
+  ASSIGN_OR_RETURN(IssuedCertificate pair, GenerateSelfSigned(sans));
   RETURN_IF_ERROR(WriteFileAtomic(key_path, pair.key_pem, 0600));
   RETURN_IF_ERROR(WriteFileAtomic(cert_path, pair.cert_pem, 0644));
   material.cert_pem = std::move(pair.cert_pem);
