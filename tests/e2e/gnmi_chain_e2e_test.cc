@@ -1,28 +1,19 @@
 // The gnmi driver end to end: two real southgated processes chained over
-// real gRPC/TLS. Daemon A reaches its devices with the gnmi driver; daemon B
-// serves sim devices and is the "router". Certificates are made per test
-// run with the openssl command (a CA, B's server certificate for the name
-// b.test, A's client certificate, and a second CA that nobody trusts).
-// No wall-clock assertions: every wait is bounded by a generous deadline.
+// real gRPC/TLS (the scaffolding is in chain_fixture.h). Daemon A reaches its
+// devices with the gnmi driver; daemon B serves sim devices and is the
+// "router". No wall-clock assertions: every wait is bounded by a generous
+// deadline.
 #include <signal.h>
-#include <sys/stat.h>
 
-#include <condition_variable>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <set>
-#include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "absl/status/statusor.h"
 #include "absl/strings/str_replace.h"
+#include "chain_fixture.h"
 #include "daemon_fixture.h"
 #include "github.com/openconfig/gnmi/proto/gnmi/gnmi.grpc.pb.h"
 #include "gmock/gmock.h"
@@ -36,398 +27,6 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using json = nlohmann::json;
 
-constexpr auto kWait = std::chrono::seconds(30);
-
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void WriteText(const std::string& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
-
-// Test PKI made with the openssl command line tool.
-class Pki {
- public:
-  Pki() {
-    char pattern[] = "/tmp/southgate-pki-XXXXXX";
-    dir_ = mkdtemp(pattern);
-    MakeCa("ca");
-    MakeCa("rogue-ca");
-    MakeCert("b", "ca", "b.test", true);
-    MakeCert("a", "ca", "southgate-a", false);
-    MakeCert("rogue", "rogue-ca", "southgate-a", false);
-    WriteText(dir_ + "/admin.pw", "admin\n");
-    WriteText(dir_ + "/wrong.pw", "not-the-password\n");
-    chmod((dir_ + "/admin.pw").c_str(), 0600);
-    chmod((dir_ + "/wrong.pw").c_str(), 0600);
-  }
-  ~Pki() {
-    std::error_code ignored;
-    if (!getenv("SOUTHGATE_KEEP_TEST_DIRS")) fs::remove_all(dir_, ignored);
-  }
-  std::string File(const std::string& name) const { return dir_ + "/" + name; }
-  const std::string& dir() const { return dir_; }
-
- private:
-  void Run(const std::string& command) {
-    int status = std::system((command + " >/dev/null 2>&1").c_str());
-    ASSERT_EQ(status, 0) << command;
-  }
-  void MakeCa(const std::string& name) {
-    Run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
-        "-nodes -days 2 -subj /CN=" +
-        name + " -keyout " + File(name + ".key") + " -out " +
-        File(name + ".crt"));
-  }
-  void MakeCert(const std::string& name, const std::string& ca,
-                const std::string& cn, bool server) {
-    Run("openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
-        "-subj /CN=" +
-        cn + " -keyout " + File(name + ".key") + " -out " +
-        File(name + ".csr"));
-    WriteText(File(name + ".ext"), server ? "subjectAltName=DNS:" + cn + "\n"
-                                          : "extendedKeyUsage=clientAuth\n");
-    Run("openssl x509 -req -days 2 -in " + File(name + ".csr") + " -CA " +
-        File(ca + ".crt") + " -CAkey " + File(ca + ".key") +
-        " -CAcreateserial -extfile " + File(name + ".ext") + " -out " +
-        File(name + ".crt"));
-  }
-  std::string dir_;
-};
-
-// Daemon B's server section: its certificate for b.test and, for mutual
-// TLS, the CA its clients' certificates must chain to.
-std::string BTls(const Pki& pki, bool require_client_cert) {
-  std::string yaml = "  tls:\n    cert: " + pki.File("b.crt") +
-                     "\n    key: " + pki.File("b.key") + "\n";
-  if (require_client_cert) {
-    yaml += "    ca: " + pki.File("ca.crt") + "\n    client_cert: require\n";
-  }
-  return yaml;
-}
-
-// A channel to daemon B as a test client (with A's client certificate when
-// B wants one).
-std::shared_ptr<grpc::Channel> BChannel(const Pki& pki,
-                                        const std::string& address,
-                                        bool client_cert) {
-  grpc::SslCredentialsOptions tls;
-  tls.pem_root_certs = ReadText(pki.File("ca.crt"));
-  if (client_cert) {
-    tls.pem_cert_chain = ReadText(pki.File("a.crt"));
-    tls.pem_private_key = ReadText(pki.File("a.key"));
-  }
-  grpc::ChannelArguments args;
-  args.SetSslTargetNameOverride("b.test");
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return grpc::CreateCustomChannel(address, grpc::SslCredentials(tls), args);
-}
-
-bool WaitFor(const std::function<bool()>& condition,
-             std::chrono::seconds timeout = kWait) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return condition();
-}
-
-// B answers Capabilities with the sim's models. A fresh channel per try:
-// one channel would wait out gRPC's own reconnect backoff (seconds) after
-// B's port refused the first attempt.
-bool WaitServing(const std::function<std::shared_ptr<grpc::Channel>()>& make) {
-  return WaitFor([&] {
-    auto stub = gnmi::gNMI::NewStub(make());
-    auto context = ContextFor("admin", "admin");
-    context->set_deadline(std::chrono::system_clock::now() +
-                          std::chrono::seconds(2));
-    gnmi::CapabilityResponse response;
-    if (!stub->Capabilities(context.get(), {}, &response).ok()) return false;
-    for (const auto& model : response.supported_models()) {
-      if (model.name() == "ietf-interfaces") return true;
-    }
-    return false;
-  });
-}
-
-// One gnmi-driver device of daemon A pointing at B.
-std::string GnmiDeviceYaml(const std::string& name, const std::string& address,
-                           const std::vector<std::string>& options,
-                           const std::string& password_file) {
-  std::string yaml = "  - name: " + name +
-                     "\n    driver: gnmi\n    address: " + address + "\n";
-  if (!password_file.empty()) {
-    yaml +=
-        "    credentials: { username: admin, password_file: " + password_file +
-        " }\n";
-  }
-  yaml += "    options:\n";
-  for (const auto& option : options) yaml += "      " + option + "\n";
-  return yaml;
-}
-
-// Daemon A's device state, read from its own "southgate" target.
-struct DeviceState {
-  std::string state;
-  std::string last_error;
-  uint64_t reconnects = 0;
-  std::string encoding;
-  std::vector<std::string> device_encodings;
-  std::vector<std::string> models;
-};
-
-absl::StatusOr<json> GetJson(gnmi::gNMI::Stub& stub, const gnmi::Path& path,
-                             gnmi::Encoding encoding = gnmi::JSON_IETF) {
-  gnmi::GetRequest request;
-  *request.mutable_prefix() = gnmi::Path();
-  request.mutable_prefix()->set_target(path.target());
-  gnmi::Path relative = path;
-  relative.clear_target();
-  *request.add_path() = relative;
-  request.set_encoding(encoding);
-  gnmi::GetResponse response;
-  auto context = ContextFor("admin", "admin");
-  grpc::Status status = stub.Get(context.get(), request, &response);
-  if (!status.ok()) {
-    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                        status.error_message());
-  }
-  if (response.notification_size() != 1 ||
-      response.notification(0).update_size() != 1) {
-    return absl::NotFoundError(response.DebugString());
-  }
-  const gnmi::TypedValue& value = response.notification(0).update(0).val();
-  if (value.has_json_ietf_val()) return json::parse(value.json_ietf_val());
-  if (value.has_json_val()) return json::parse(value.json_val());
-  if (value.has_string_val()) return json(value.string_val());
-  return absl::InvalidArgumentError(value.DebugString());
-}
-
-DeviceState StateOf(gnmi::gNMI::Stub& a, const std::string& device) {
-  DeviceState out;
-  auto got = GetJson(
-      a,
-      MakePath({{"devices", {}}, {"device", {{"name", device}}}}, "southgate"));
-  if (!got.ok()) return out;
-  // JSON_IETF qualifies the members of a top-level node with its module.
-  auto member = [&](const std::string& name) -> json {
-    for (const std::string& key : {name, "southgate-devices:" + name}) {
-      if (got->contains(key)) return (*got)[key];
-    }
-    return json();
-  };
-  if (member("state").is_string()) out.state = member("state");
-  if (member("last-error").is_string()) out.last_error = member("last-error");
-  if (member("encoding").is_string()) out.encoding = member("encoding");
-  for (const json& one : member("device-encoding")) {
-    out.device_encodings.push_back(one);
-  }
-  for (const json& one : member("model")) out.models.push_back(one);
-  const json reconnects = member("reconnects");
-  if (reconnects.is_string()) {
-    out.reconnects = std::stoull(reconnects.get<std::string>());
-  } else if (reconnects.is_number()) {
-    out.reconnects = reconnects.get<uint64_t>();
-  }
-  return out;
-}
-
-uint64_t TelemetryCounter(gnmi::gNMI::Stub& stub, const std::string& leaf) {
-  auto got = GetJson(
-      stub,
-      MakePath({{"daemon", {}}, {"telemetry", {}}, {leaf, {}}}, "southgate"));
-  if (!got.ok()) return ~0ull;
-  return got->is_string() ? std::stoull(got->get<std::string>())
-                          : got->get<uint64_t>();
-}
-
-gnmi::Path Description(const std::string& target,
-                       const std::string& name = "eth0") {
-  return MakePath({{"interfaces", {}},
-                   {"interface", {{"name", name}}},
-                   {"description", {}}},
-                  target);
-}
-
-gnmi::Path InOctets(const std::string& target) {
-  return MakePath({{"interfaces-state", {}},
-                   {"interface", {{"name", "eth0"}}},
-                   {"statistics", {}},
-                   {"in-octets", {}}},
-                  target);
-}
-
-// "interfaces/interface[name=eth0]/description" for a notification's
-// prefix + path (the target left out).
-std::string PathText(const gnmi::Path& prefix, const gnmi::Path& path) {
-  std::string out;
-  for (const gnmi::Path* part : {&prefix, &path}) {
-    for (const auto& elem : part->elem()) {
-      if (!out.empty()) out += "/";
-      out += elem.name();
-      std::map<std::string, std::string> keys(elem.key().begin(),
-                                              elem.key().end());
-      for (const auto& [key, value] : keys) {
-        out += "[" + key + "=" + value + "]";
-      }
-    }
-  }
-  return out;
-}
-
-std::string ValueText(const gnmi::TypedValue& value) {
-  if (value.has_json_ietf_val()) return value.json_ietf_val();
-  if (value.has_json_val()) return value.json_val();
-  if (value.has_string_val()) return "\"" + value.string_val() + "\"";
-  if (value.has_uint_val()) return std::to_string(value.uint_val());
-  if (value.has_int_val()) return std::to_string(value.int_val());
-  if (value.has_bool_val()) return value.bool_val() ? "true" : "false";
-  return value.ShortDebugString();
-}
-
-// A Subscribe stream read on its own thread into a list of events.
-class StreamClient {
- public:
-  struct Event {
-    bool sync = false;
-    bool deleted = false;
-    std::string path;
-    std::string value;
-    int64_t timestamp = 0;
-  };
-
-  StreamClient(const std::shared_ptr<grpc::Channel>& channel,
-               const gnmi::SubscribeRequest& request)
-      : stub_(gnmi::gNMI::NewStub(channel)) {
-    context_.AddMetadata("username", "admin");
-    context_.AddMetadata("password", "admin");
-    stream_ = stub_->Subscribe(&context_);
-    stream_->Write(request);
-    reader_ = std::thread([this] { Read(); });
-  }
-  ~StreamClient() {
-    context_.TryCancel();
-    reader_.join();
-  }
-
-  // Waits until `condition` holds for the events so far.
-  bool WaitUntil(const std::function<bool(const std::vector<Event>&)>& check,
-                 std::chrono::seconds timeout = kWait) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    return changed_.wait_for(lock, timeout, [&] { return check(events_); });
-  }
-  bool WaitSynced() {
-    return WaitUntil([](const std::vector<Event>& events) {
-      for (const auto& e : events) {
-        if (e.sync) return true;
-      }
-      return false;
-    });
-  }
-  bool WaitValue(const std::string& path, const std::string& value,
-                 size_t from = 0) {
-    return WaitUntil([&](const std::vector<Event>& events) {
-      for (size_t i = from; i < events.size(); ++i) {
-        if (!events[i].deleted && events[i].path == path &&
-            events[i].value == value) {
-          return true;
-        }
-      }
-      return false;
-    });
-  }
-  std::vector<Event> events() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return events_;
-  }
-  size_t size() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return events_.size();
-  }
-  bool finished() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return finished_;
-  }
-  grpc::Status status() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return status_;
-  }
-
- private:
-  void Read() {
-    gnmi::SubscribeResponse response;
-    while (stream_->Read(&response)) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (response.sync_response()) {
-        events_.push_back(Event{.sync = true});
-      }
-      const gnmi::Notification& n = response.update();
-      for (const auto& update : n.update()) {
-        events_.push_back(Event{.path = PathText(n.prefix(), update.path()),
-                                .value = ValueText(update.val()),
-                                .timestamp = n.timestamp()});
-      }
-      for (const auto& path : n.delete_()) {
-        events_.push_back(Event{.deleted = true,
-                                .path = PathText(n.prefix(), path),
-                                .timestamp = n.timestamp()});
-      }
-      changed_.notify_all();
-    }
-    grpc::Status status = stream_->Finish();
-    std::lock_guard<std::mutex> lock(mutex_);
-    finished_ = true;
-    status_ = status;
-    changed_.notify_all();
-  }
-
-  std::unique_ptr<gnmi::gNMI::Stub> stub_;
-  grpc::ClientContext context_;
-  std::unique_ptr<
-      grpc::ClientReaderWriter<gnmi::SubscribeRequest, gnmi::SubscribeResponse>>
-      stream_;
-  std::thread reader_;
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::vector<Event> events_;
-  bool finished_ = false;
-  grpc::Status status_;
-};
-
-gnmi::SubscribeRequest StreamRequest(const gnmi::Path& path,
-                                     gnmi::SubscriptionMode mode,
-                                     uint64_t sample_interval_ns = 0) {
-  gnmi::SubscribeRequest request;
-  gnmi::SubscriptionList* list = request.mutable_subscribe();
-  list->mutable_prefix()->set_target(path.target());
-  list->set_mode(gnmi::SubscriptionList::STREAM);
-  list->set_encoding(gnmi::JSON_IETF);
-  gnmi::Subscription* subscription = list->add_subscription();
-  *subscription->mutable_path() = path;
-  subscription->mutable_path()->clear_target();
-  subscription->set_mode(mode);
-  subscription->set_sample_interval(sample_interval_ns);
-  return request;
-}
-
-grpc::Status SetUpdate(gnmi::gNMI::Stub& stub, const gnmi::Path& path,
-                       const std::string& json_ietf) {
-  gnmi::SetRequest request;
-  request.mutable_prefix()->set_target(path.target());
-  gnmi::Update* update = request.add_update();
-  *update->mutable_path() = path;
-  update->mutable_path()->clear_target();
-  update->mutable_val()->set_json_ietf_val(json_ietf);
-  gnmi::SetResponse response;
-  auto context = ContextFor("admin", "admin");
-  return stub.Set(context.get(), request, &response);
-}
-
 // ---------------------------------------------------------------------------
 // Mutual TLS: B requires a client certificate signed by the test CA (and,
 // as every southgate, a user). A reaches B's sim device r1 through several
@@ -437,27 +36,21 @@ class GnmiChainMtlsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     pki_ = new Pki();
-    // The wrong-password device retries for as long as the suite runs: B
-    // must not lock admin (and 127.0.0.1) out for everyone meanwhile.
-    b_ = new DaemonProcess(TestConfig(
-        SimDeviceYaml("r1", {"update_interval_ms: 100"}), BTls(*pki_, true),
-        "auth:\n  throttle:\n    max_failures: 1000000\n"));
+    // The wrong-password device retries for as long as the suite runs (B's
+    // failure throttle allows it).
+    b_ = new DaemonProcess(MtlsBConfig(*pki_, {"update_interval_ms: 100"}));
     b_channel_ = new std::shared_ptr<grpc::Channel>(
         BChannel(*pki_, b_->address(), true));
     ASSERT_TRUE(WaitServing([] {
       return BChannel(*pki_, b_->address(), true);
     })) << b_->Log();
 
-    auto device = [&](const std::string& name, std::vector<std::string> options,
+    auto device = [&](const std::string& name,
+                      const std::vector<std::string>& options,
                       const std::string& password_file) {
-      options.push_back("target: r1");
-      options.push_back("tls_server_name: b.test");
-      return GnmiDeviceYaml(name, b_->address(), options, password_file);
+      return ChainDeviceYaml(name, b_->address(), options, password_file);
     };
-    const std::vector<std::string> mtls = {
-        "tls_ca_file: " + pki_->File("ca.crt"),
-        "tls_cert_file: " + pki_->File("a.crt"),
-        "tls_key_file: " + pki_->File("a.key")};
+    const std::vector<std::string> mtls = MtlsOptions(*pki_);
     auto with = [&](std::vector<std::string> base, const std::string& extra) {
       base.push_back(extra);
       return base;
@@ -486,23 +79,10 @@ class GnmiChainMtlsTest : public ::testing::Test {
     devices += device("badpw", with(mtls, "backoff_max_ms: 1000"),
                       pki_->File("wrong.pw"));
     a_ = new DaemonProcess(TestConfig(devices));
-    // A's self-signed certificate, once written, is what its clients
-    // trust; a fresh channel per try until A answers (one channel would
-    // wait out gRPC's reconnect backoff after a refused first attempt).
-    ASSERT_TRUE(WaitFor([] {
-      if (!fs::exists(a_->dir() + "/state/server.crt")) return false;
-      auto stub = gnmi::gNMI::NewStub(A());
-      auto context = ContextFor("admin", "admin");
-      gnmi::CapabilityResponse response;
-      return stub->Capabilities(context.get(), {}, &response).ok();
-    })) << a_->Log();
+    ASSERT_TRUE(WaitAServing(*a_)) << a_->Log();
     a_stub_ = gnmi::gNMI::NewStub(A()).release();
-    ASSERT_TRUE(WaitFor([] {
-      for (const char* name : {"r1", "r1json", "r1proto"}) {
-        if (StateOf(*a_stub_, name).state != "connected") return false;
-      }
-      return true;
-    })) << a_->Log();
+    ASSERT_TRUE(WaitConnected(*a_stub_, {"r1", "r1json", "r1proto"}))
+        << a_->Log();
   }
   static void TearDownTestSuite() {
     delete a_stub_;
