@@ -1095,14 +1095,91 @@ absl::StatusOr<Edit> GnmiTranslator::ToEdit(
 absl::StatusOr<Notification::LeafUpdate> GnmiTranslator::ToLeafUpdate(
     const gnmi::Path& prefix, const gnmi::Path& path,
     const gnmi::TypedValue& value) const {
-  const ly_ctx* ctx = context_->raw();
-  ASSIGN_OR_RETURN(Resolution res, Resolve(ctx, prefix, path));
+  ASSIGN_OR_RETURN(ConcreteLeaf leaf, ResolveLeaf(prefix, path));
+  ASSIGN_OR_RETURN(std::string json_value, LeafJson(leaf, value));
+  return Notification::LeafUpdate{std::move(leaf.xpath), std::move(json_value)};
+}
+
+absl::StatusOr<ConcreteLeaf> GnmiTranslator::ResolveLeaf(
+    const gnmi::Path& prefix, const gnmi::Path& path) const {
+  ASSIGN_OR_RETURN(Resolution res, Resolve(context_->raw(), prefix, path));
   if (!res.path.is_leaf || res.path.has_wildcards || res.chain.empty()) {
     return absl::FailedPreconditionError(
         absl::StrCat(res.path.xpath, " is not one concrete leaf"));
   }
-  const lysc_node* target = res.chain.back();
+  return ConcreteLeaf{std::move(res.path.xpath), res.chain.back()};
+}
+
+namespace {
+
+// libyang checks a value against the leaf's type (range, pattern, enum,
+// ...); a leafref or instance-identifier needing a data tree is accepted.
+absl::Status CheckLeafText(const ly_ctx* ctx, const lysc_node* target,
+                           const std::string& text, const std::string& xpath) {
+  LY_ERR err = lyd_value_validate(ctx, target, text.c_str(), text.size(),
+                                  nullptr, nullptr, nullptr);
+  if (err != LY_SUCCESS && err != LY_EINCOMPLETE) {
+    return LyError(ctx, absl::StatusCode::kInvalidArgument,
+                   absl::StrCat("invalid value for ", xpath));
+  }
+  return absl::OkStatus();
+}
+
+// The text of a JSON string literal made only of printable ASCII without
+// escapes (so that it is its own RFC 7951 form), or false.
+bool PlainJsonString(const std::string& literal, std::string* text) {
+  if (literal.size() < 2 || literal.front() != '"' || literal.back() != '"') {
+    return false;
+  }
+  for (size_t i = 1; i + 1 < literal.size(); ++i) {
+    const char c = literal[i];
+    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') return false;
+  }
+  text->assign(literal, 1, literal.size() - 2);
+  return true;
+}
+
+// Types whose RFC 7951 (JSON_IETF) value is a JSON string that
+// NormalizeLeaf keeps as it is.
+bool TakesIetfStringAsIs(const lysc_type* type) {
+  if (!type) return false;
+  switch (type->basetype) {
+    case LY_TYPE_INT64:
+    case LY_TYPE_UINT64:
+    case LY_TYPE_DEC64:
+    case LY_TYPE_STRING:
+    case LY_TYPE_ENUM:
+    case LY_TYPE_BITS:
+    case LY_TYPE_BINARY:
+    case LY_TYPE_IDENT:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> GnmiTranslator::LeafJson(
+    const ConcreteLeaf& leaf, const gnmi::TypedValue& value) const {
+  const ly_ctx* ctx = context_->raw();
+  const lysc_node* target = leaf.node;
+  if (!target || !(target->nodetype & (LYS_LEAF | LYS_LEAFLIST))) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(leaf.xpath, " is not one concrete leaf"));
+  }
   const bool leaflist = target->nodetype == LYS_LEAFLIST;
+  // Telemetry's common case, a JSON_IETF string for a leaf of a (non-union)
+  // type that takes it as it is: checked by libyang the same way, without
+  // a JSON parse and print.
+  if (!leaflist && value.value_case() == gnmi::TypedValue::kJsonIetfVal) {
+    std::string text;
+    if (TakesIetfStringAsIs(ResolveType(LeafType(target))) &&
+        PlainJsonString(value.json_ietf_val(), &text)) {
+      RETURN_IF_ERROR(CheckLeafText(ctx, target, text, leaf.xpath));
+      return value.json_ietf_val();
+    }
+  }
   json content;
   switch (value.value_case()) {
     case gnmi::TypedValue::kJsonVal:
@@ -1111,15 +1188,15 @@ absl::StatusOr<Notification::LeafUpdate> GnmiTranslator::ToLeafUpdate(
       json parsed = json::parse(
           plain ? value.json_val() : value.json_ietf_val(), nullptr, false);
       if (parsed.is_discarded()) {
-        return Invalid(absl::StrCat("invalid JSON value for ", res.path.xpath));
+        return Invalid(absl::StrCat("invalid JSON value for ", leaf.xpath));
       }
-      ASSIGN_OR_RETURN(content, Normalize(ctx, target, false, parsed, plain,
-                                          res.path.xpath));
+      ASSIGN_OR_RETURN(
+          content, Normalize(ctx, target, false, parsed, plain, leaf.xpath));
       break;
     }
     case gnmi::TypedValue::kLeaflistVal: {
       if (!leaflist) {
-        return Invalid(absl::StrCat("leaflist_val for ", res.path.xpath,
+        return Invalid(absl::StrCat("leaflist_val for ", leaf.xpath,
                                     ", which is not a leaf-list"));
       }
       content = json::array();
@@ -1132,7 +1209,7 @@ absl::StatusOr<Notification::LeafUpdate> GnmiTranslator::ToLeafUpdate(
     case gnmi::TypedValue::kAnyVal:
     case gnmi::TypedValue::kProtoBytes:
     case gnmi::TypedValue::VALUE_NOT_SET:
-      return Invalid(absl::StrCat("unsupported value for ", res.path.xpath));
+      return Invalid(absl::StrCat("unsupported value for ", leaf.xpath));
     default: {
       ASSIGN_OR_RETURN(content, ScalarJson(LeafType(target), value));
       if (leaflist) content = json::array({content});
@@ -1143,17 +1220,13 @@ absl::StatusOr<Notification::LeafUpdate> GnmiTranslator::ToLeafUpdate(
   // a leafref or instance-identifier needing a data tree is accepted.
   auto check = [&](const json& one) -> absl::Status {
     if (one.is_object() || one.is_array()) {
-      return Invalid(absl::StrCat("expected a scalar for ", res.path.xpath));
+      return Invalid(absl::StrCat("expected a scalar for ", leaf.xpath));
     }
-    const std::string text =
-        one.is_string() ? one.get<std::string>() : one.dump();
-    LY_ERR err = lyd_value_validate(ctx, target, text.c_str(), text.size(),
-                                    nullptr, nullptr, nullptr);
-    if (err != LY_SUCCESS && err != LY_EINCOMPLETE) {
-      return LyError(ctx, absl::StatusCode::kInvalidArgument,
-                     absl::StrCat("invalid value for ", res.path.xpath));
+    if (one.is_string()) {
+      return CheckLeafText(ctx, target, one.get_ref<const std::string&>(),
+                           leaf.xpath);
     }
-    return absl::OkStatus();
+    return CheckLeafText(ctx, target, one.dump(), leaf.xpath);
   };
   if (leaflist) {
     if (!content.is_array()) content = json::array({content});
@@ -1161,7 +1234,7 @@ absl::StatusOr<Notification::LeafUpdate> GnmiTranslator::ToLeafUpdate(
   } else {
     RETURN_IF_ERROR(check(content));
   }
-  return Notification::LeafUpdate{res.path.xpath, content.dump()};
+  return content.dump();
 }
 
 absl::StatusOr<std::vector<gnmi::Update>> GnmiTranslator::ToUpdates(

@@ -10,6 +10,8 @@
 #include "schema/data_tree.h"
 #include "southgate/driver.h"
 
+struct lysc_node;
+
 namespace southgate::schema {
 
 class YangContext;
@@ -19,6 +21,15 @@ struct ResolvedPath {
   std::string xpath;  // module-qualified data XPath, may hold wildcards
   bool has_wildcards = false;
   bool is_leaf = false;  // leaf or leaf-list (no wildcards below it)
+};
+
+// One concrete leaf or leaf-list path resolved against a schema
+// (GnmiTranslator::ResolveLeaf), to check any number of values for it
+// (GnmiTranslator::LeafJson) without resolving the path again. Valid as long
+// as the translator that resolved it.
+struct ConcreteLeaf {
+  std::string xpath;  // module-qualified data XPath, no wildcards
+  const lysc_node* node = nullptr;
 };
 
 class GnmiTranslator {
@@ -52,6 +63,15 @@ class GnmiTranslator {
   absl::StatusOr<Notification::LeafUpdate> ToLeafUpdate(
       const gnmi::Path& prefix, const gnmi::Path& path,
       const gnmi::TypedValue& value) const;
+
+  // ToLeafUpdate in two steps, for callers that see the same paths again
+  // and again (an upstream telemetry stream): the path alone (same errors,
+  // FAILED_PRECONDITION when not one concrete leaf), then a value for it
+  // as RFC 7951 JSON, checked exactly as ToLeafUpdate checks it.
+  absl::StatusOr<ConcreteLeaf> ResolveLeaf(const gnmi::Path& prefix,
+                                           const gnmi::Path& path) const;
+  absl::StatusOr<std::string> LeafJson(const ConcreteLeaf& leaf,
+                                       const gnmi::TypedValue& value) const;
 
   // The nodes `xpath` selects in `tree`, as gNMI updates in `encoding`
   // (JSON, JSON_IETF: one update per node; PROTO: one scalar update per

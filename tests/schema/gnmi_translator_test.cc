@@ -551,6 +551,93 @@ TEST_F(TranslatorTest, LeafValueEncodings) {
       absl::StatusCode::kNotFound);
 }
 
+// The gnmi driver resolves a telemetry path once (ResolveLeaf) and checks
+// each value for it (LeafJson): every value is still judged by the schema,
+// and the answer is the one ToLeafUpdate gives for the same update.
+TEST_F(TranslatorTest, ResolvedLeafChecksEachValueLikeToLeafUpdate) {
+  struct Case {
+    std::string path;
+    gnmi::TypedValue value;
+    std::string expected;  // the JSON value; empty when rejected
+  };
+  const std::string ubig = R"(elem {name: "top"} elem {name: "ubig"})";
+  const std::string name = R"(elem {name: "top"} elem {name: "name"})";
+  const std::string mode = R"(elem {name: "top"} elem {name: "mode"})";
+  const std::string ratio = R"(elem {name: "top"} elem {name: "ratio"})";
+  const std::string color = R"(elem {name: "top"} elem {name: "color"})";
+  const std::string tags = R"(elem {name: "top"} elem {name: "tags"})";
+  const std::string count = R"(elem {name: "top"} elem {name: "count"})";
+  const std::string either = R"(elem {name: "top"} elem {name: "either"})";
+  gnmi::TypedValue scalar;
+  scalar.set_uint_val(7);
+  const std::vector<Case> cases = {
+      {ubig, Json(R"("18000000000000000000")", true),
+       R"("18000000000000000000")"},
+      {ubig, Json(R"("-1")", true), ""},
+      {ubig, Json(R"("1x")", true), ""},
+      {ubig, Json(R"("99999999999999999999")", true), ""},
+      {ubig, Json("42", true), R"("42")"},  // a number, converted
+      {ubig, scalar, R"("7")"},
+      {name, Json(R"("abc")", true), R"("abc")"},
+      {name, Json(R"("ABC")", true), ""},          // the pattern is [a-z]+
+      {name, Json(R"("abc")", true), R"("abc")"},  // escaped: parsed
+      {name, Json(R"("ab"c")", true), ""},
+      {name, Json(R"("abc)", true), ""},  // not JSON
+      {mode, Json(R"("fast")", true), R"("fast")"},
+      {mode, Json(R"("medium")", true), ""},
+      {ratio, Json(R"("3.25")", true), R"("3.25")"},
+      {ratio, Json(R"("3.255")", true), ""},  // two fraction digits
+      {color, Json(R"("sg-test:green")", true), R"("sg-test:green")"},
+      {color, Json(R"("sg-test:purple")", true), ""},
+      {tags, Json(R"("x")", true), R"(["x"])"},
+      {count, Json("4294967296", true), ""},
+      {count, Json(R"("12")", true), "12"},
+      {either, Json(R"("seven")", true), R"("seven")"},
+      {either, Json("7", true), "7"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.path + " = " + c.value.ShortDebugString());
+    auto leaf = tr_.ResolveLeaf(gnmi::Path(), P(c.path));
+    ASSERT_TRUE(leaf.ok()) << leaf.status();
+    EXPECT_EQ(leaf->xpath, XPath(c.path));
+    auto value = tr_.LeafJson(*leaf, c.value);
+    auto whole = tr_.ToLeafUpdate(gnmi::Path(), P(c.path), c.value);
+    if (c.expected.empty()) {
+      EXPECT_EQ(value.status().code(), absl::StatusCode::kInvalidArgument)
+          << (value.ok() ? *value : "");
+      EXPECT_EQ(whole.status().code(), absl::StatusCode::kInvalidArgument);
+      continue;
+    }
+    ASSERT_TRUE(value.ok()) << value.status();
+    EXPECT_EQ(*value, c.expected);
+    ASSERT_TRUE(whole.ok()) << whole.status();
+    EXPECT_EQ(whole->json_value, c.expected);
+    EXPECT_EQ(whole->xpath, leaf->xpath);
+  }
+}
+
+TEST_F(TranslatorTest, ResolveLeafWantsOneConcreteLeaf) {
+  EXPECT_EQ(
+      tr_.ResolveLeaf(gnmi::Path(), P(R"(elem {name: "top"})")).status().code(),
+      absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      tr_.ResolveLeaf(gnmi::Path(), P(R"(elem {name: "top"} elem {name: "item"}
+                           elem {name: "value"})"))
+          .status()
+          .code(),
+      absl::StatusCode::kFailedPrecondition);  // any item: a wildcard
+  EXPECT_EQ(tr_.ResolveLeaf(gnmi::Path(),
+                            P(R"(elem {name: "top"} elem {name: "nope"})"))
+                .status()
+                .code(),
+            absl::StatusCode::kNotFound);
+  auto leaf = tr_.ResolveLeaf(
+      P(R"(elem {name: "top"} elem {name: "item" key {key: "id" value: "1"}})"),
+      P(R"(elem {name: "state"} elem {name: "counter"})"));
+  ASSERT_TRUE(leaf.ok()) << leaf.status();
+  EXPECT_EQ(leaf->xpath, "/sg-test:top/item[id='1']/state/counter");
+}
+
 // Found by fuzz_gnmi_path: every "..." multiplied the candidate schema
 // nodes (each subtree again under every ancestor, so deep models like
 // OpenConfig grew by orders of magnitude per element): a Get or Subscribe
