@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/str_cat.h"
 #include "drivers/gnmi/gnmi_convert.h"
 #include "drivers/gnmi/gnmi_options.h"
 #include "gmock/gmock.h"
@@ -188,6 +189,124 @@ TEST_F(GnmiConvertTest, EditsBecomeUpdatesInEachEncoding) {
   for (const auto& update : *proto) {
     EXPECT_FALSE(update.val().has_json_ietf_val());
   }
+}
+
+// An upstream stream's converter resolves each path once; the values of a
+// remembered path are still checked against the schema every time.
+TEST_F(GnmiConvertTest, StreamConverterResolvesRepeatedPathsOnce) {
+  StreamLeafConverter converter(*translator_);
+  ::gnmi::Path prefix;
+  prefix.set_target("r1");  // the device's name for itself: not a path
+  ::gnmi::Update update;
+  *update.mutable_path() = Path(
+      {"interfaces-state", "interface", "statistics", "in-octets"}, "eth0");
+  std::vector<Notification::LeafUpdate> out;
+  for (int value = 40; value < 43; ++value) {
+    update.mutable_val()->set_json_ietf_val(absl::StrCat("\"", value, "\""));
+    absl::Status status = converter.AppendLeaves(prefix, update, out);
+    ASSERT_TRUE(status.ok()) << status;
+  }
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(converter.resolutions(), 1u);
+  EXPECT_EQ(converter.remembered_paths(), 1u);
+  auto uncached = UpdateLeaves(*translator_, {}, update);
+  ASSERT_TRUE(uncached.ok()) << uncached.status();
+  EXPECT_EQ(out[2].xpath, uncached->front().xpath);
+  EXPECT_EQ(out[0].json_value, "\"40\"");
+  EXPECT_EQ(out[2].json_value, "\"42\"");
+
+  // A remembered path with a value its type rejects: an error, nothing
+  // added; then a good value again.
+  for (const char* bad : {"\"-1\"", "\"4x\"", "\"18446744073709551616\"",
+                          "{\"a\": 1}", "true", "\"42"}) {
+    update.mutable_val()->set_json_ietf_val(bad);
+    EXPECT_EQ(converter.AppendLeaves(prefix, update, out).code(),
+              absl::StatusCode::kInvalidArgument)
+        << bad;
+  }
+  update.mutable_val()->set_string_val("nine");
+  EXPECT_EQ(converter.AppendLeaves(prefix, update, out).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(out.size(), 3u);
+  update.mutable_val()->set_uint_val(9);
+  ASSERT_TRUE(converter.AppendLeaves(prefix, update, out).ok());
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out.back().json_value, "\"9\"");
+  EXPECT_EQ(converter.resolutions(), 1u);
+
+  // Another list entry is another path.
+  *update.mutable_path() = Path(
+      {"interfaces-state", "interface", "statistics", "in-octets"}, "eth1");
+  ASSERT_TRUE(converter.AppendLeaves(prefix, update, out).ok());
+  EXPECT_EQ(out.back().xpath,
+            "/ietf-interfaces:interfaces-state/interface[name='eth1']/"
+            "statistics/in-octets");
+  EXPECT_EQ(converter.resolutions(), 2u);
+}
+
+TEST_F(GnmiConvertTest, StreamConverterRemembersBoolLeavesAndContainers) {
+  StreamLeafConverter converter(*translator_);
+  ::gnmi::Update enabled;
+  *enabled.mutable_path() =
+      Path({"interfaces", "interface", "enabled"}, "eth0");
+  std::vector<Notification::LeafUpdate> out;
+  enabled.mutable_val()->set_json_ietf_val("false");
+  ASSERT_TRUE(converter.AppendLeaves({}, enabled, out).ok());
+  enabled.mutable_val()->set_json_ietf_val("\"maybe\"");
+  EXPECT_EQ(converter.AppendLeaves({}, enabled, out).code(),
+            absl::StatusCode::kInvalidArgument);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].json_value, "false");
+
+  // A container update goes through a data tree each time, its path
+  // resolved once; its leaves are checked too.
+  ::gnmi::Update container;
+  *container.mutable_path() =
+      Path({"interfaces-state", "interface", "statistics"}, "eth0");
+  container.mutable_val()->set_json_ietf_val(
+      R"({"in-octets": "42", "out-octets": "7"})");
+  out.clear();
+  ASSERT_TRUE(converter.AppendLeaves({}, container, out).ok());
+  ASSERT_TRUE(converter.AppendLeaves({}, container, out).ok());
+  EXPECT_EQ(out.size(), 4u);
+  container.mutable_val()->set_json_ietf_val(R"({"in-octets": "-42"})");
+  EXPECT_EQ(converter.AppendLeaves({}, container, out).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(out.size(), 4u);
+  EXPECT_EQ(converter.resolutions(), 2u);  // enabled, statistics
+}
+
+TEST_F(GnmiConvertTest, StreamConverterForgetsNothingItShouldNotRemember) {
+  // Unknown paths are not remembered: NOT_FOUND each time.
+  StreamLeafConverter converter(*translator_, /*max_paths=*/2);
+  ::gnmi::Update unknown;
+  *unknown.mutable_path() = Path({"interfaces", "interface", "colour"}, "e0");
+  unknown.mutable_val()->set_json_ietf_val("\"red\"");
+  std::vector<Notification::LeafUpdate> out;
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(converter.AppendLeaves({}, unknown, out).code(),
+              absl::StatusCode::kNotFound);
+  }
+  EXPECT_EQ(converter.remembered_paths(), 0u);
+  // At most max_paths are held; later paths still convert correctly.
+  ::gnmi::Update update;
+  update.mutable_val()->set_json_ietf_val("\"1\"");
+  for (const char* name : {"a", "b", "c", "a"}) {
+    *update.mutable_path() = Path(
+        {"interfaces-state", "interface", "statistics", "in-octets"}, name);
+    ASSERT_TRUE(converter.AppendLeaves({}, update, out).ok());
+    EXPECT_EQ(out.back().xpath,
+              absl::StrCat("/ietf-interfaces:interfaces-state/interface[name='",
+                           name, "']/statistics/in-octets"));
+    EXPECT_LE(converter.remembered_paths(), 2u);
+  }
+  // The same leaf split differently between prefix and path.
+  ::gnmi::Path prefix = Path({"interfaces-state", "interface"}, "a");
+  *update.mutable_path() = Path({"statistics", "in-octets"});
+  ASSERT_TRUE(converter.AppendLeaves(prefix, update, out).ok());
+  EXPECT_EQ(out.back().xpath,
+            "/ietf-interfaces:interfaces-state/interface[name='a']/"
+            "statistics/in-octets");
 }
 
 TEST(GnmiDriverTest, AnUnreachableDeviceSaysWhyInItsState) {

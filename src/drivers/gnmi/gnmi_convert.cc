@@ -1,5 +1,10 @@
 #include "drivers/gnmi/gnmi_convert.h"
 
+#include <algorithm>
+#include <cstdint>
+#include <utility>
+
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 
@@ -31,16 +36,66 @@ absl::Status FromGrpc(const grpc::Status& status, const std::string& what) {
 
 namespace {
 
-// The deprecated Update.value field, as old devices send it.
-::gnmi::TypedValue ValueOf(const ::gnmi::Update& update) {
+// The update's value; the deprecated Update.value field, as old devices
+// send it, is converted into `storage`.
+const ::gnmi::TypedValue& ValueOf(const ::gnmi::Update& update,
+                                  ::gnmi::TypedValue& storage) {
   if (update.has_val() || !update.has_value()) return update.val();
-  ::gnmi::TypedValue value;
   if (update.value().type() == ::gnmi::JSON_IETF) {
-    value.set_json_ietf_val(update.value().value());
+    storage.set_json_ietf_val(update.value().value());
   } else {
-    value.set_json_val(update.value().value());
+    storage.set_json_val(update.value().value());
   }
-  return value;
+  return storage;
+}
+
+void AppendSized(std::string_view text, std::string& key) {
+  const auto size = static_cast<uint32_t>(text.size());
+  key.append(reinterpret_cast<const char*>(&size), sizeof(size));
+  key.append(text);
+}
+
+// Appends an unambiguous key for `path`'s origin and elements (every
+// string length-prefixed, keys in name order, the target left out) to
+// `key`; false when the path uses the deprecated `element` field, which
+// the key does not cover.
+bool AppendPathKey(const ::gnmi::Path& path, std::string& key) {
+  if (path.element_size() > 0) return false;
+  AppendSized(path.origin(), key);
+  const auto elems = static_cast<uint32_t>(path.elem_size());
+  key.append(reinterpret_cast<const char*>(&elems), sizeof(elems));
+  for (const ::gnmi::PathElem& elem : path.elem()) {
+    AppendSized(elem.name(), key);
+    const auto keys = static_cast<uint32_t>(elem.key_size());
+    key.append(reinterpret_cast<const char*>(&keys), sizeof(keys));
+    if (keys == 0) continue;
+    // A protobuf map's iteration order is unspecified: sort by key name.
+    absl::InlinedVector<std::pair<const std::string*, const std::string*>, 2>
+        sorted;
+    for (const auto& [name, value] : elem.key()) {
+      sorted.emplace_back(&name, &value);
+    }
+    std::sort(sorted.begin(), sorted.end(),
+              [](const auto& a, const auto& b) { return *a.first < *b.first; });
+    for (const auto& [name, value] : sorted) {
+      AppendSized(*name, key);
+      AppendSized(*value, key);
+    }
+  }
+  return true;
+}
+
+// The leaves of a container, list entry or several nodes: through a tree.
+absl::StatusOr<std::vector<Notification::LeafUpdate>> TreeLeaves(
+    const schema::GnmiTranslator& translator, const ::gnmi::Path& prefix,
+    const ::gnmi::Update& update, const ::gnmi::TypedValue& value) {
+  ASSIGN_OR_RETURN(Edit edit, translator.ToEdit(Edit::Op::kUpdate, prefix,
+                                                update.path(), &value));
+  ASSIGN_OR_RETURN(
+      schema::DataTree tree,
+      schema::DataTree::ParseJsonIetf(translator.context(), edit.document,
+                                      schema::DataTree::Parse::kPartial));
+  return tree.Leaves(edit.xpath);
 }
 
 }  // namespace
@@ -48,7 +103,8 @@ namespace {
 absl::Status MergeUpdate(const schema::GnmiTranslator& translator,
                          const ::gnmi::Path& prefix,
                          const ::gnmi::Update& update, schema::DataTree& tree) {
-  const ::gnmi::TypedValue value = ValueOf(update);
+  ::gnmi::TypedValue storage;
+  const ::gnmi::TypedValue& value = ValueOf(update, storage);
   ASSIGN_OR_RETURN(Edit edit, translator.ToEdit(Edit::Op::kUpdate, prefix,
                                                 update.path(), &value));
   return tree.Apply(edit);
@@ -57,20 +113,63 @@ absl::Status MergeUpdate(const schema::GnmiTranslator& translator,
 absl::StatusOr<std::vector<Notification::LeafUpdate>> UpdateLeaves(
     const schema::GnmiTranslator& translator, const ::gnmi::Path& prefix,
     const ::gnmi::Update& update) {
-  const ::gnmi::TypedValue value = ValueOf(update);
+  ::gnmi::TypedValue storage;
+  const ::gnmi::TypedValue& value = ValueOf(update, storage);
   // Most telemetry is one leaf per update: checked without a data tree.
   auto leaf = translator.ToLeafUpdate(prefix, update.path(), value);
   if (leaf.status().code() != absl::StatusCode::kFailedPrecondition) {
     if (!leaf.ok()) return leaf.status();
     return std::vector<Notification::LeafUpdate>{*std::move(leaf)};
   }
-  ASSIGN_OR_RETURN(Edit edit, translator.ToEdit(Edit::Op::kUpdate, prefix,
-                                                update.path(), &value));
-  ASSIGN_OR_RETURN(
-      schema::DataTree tree,
-      schema::DataTree::ParseJsonIetf(translator.context(), edit.document,
-                                      schema::DataTree::Parse::kPartial));
-  return tree.Leaves(edit.xpath);
+  return TreeLeaves(translator, prefix, update, value);
+}
+
+StreamLeafConverter::StreamLeafConverter(
+    const schema::GnmiTranslator& translator, size_t max_paths)
+    : translator_(translator), max_paths_(std::max<size_t>(1, max_paths)) {}
+
+absl::Status StreamLeafConverter::AppendLeaves(
+    const ::gnmi::Path& prefix, const ::gnmi::Update& update,
+    std::vector<Notification::LeafUpdate>& out) {
+  ::gnmi::TypedValue storage;
+  const ::gnmi::TypedValue& value = ValueOf(update, storage);
+  key_.clear();
+  // Prefix and path elements are joined before resolving, so their
+  // concatenation (plus both origins) identifies the resolution.
+  const bool memoisable =
+      AppendPathKey(prefix, key_) && AppendPathKey(update.path(), key_);
+  const std::optional<schema::ConcreteLeaf>* known = nullptr;
+  std::optional<schema::ConcreteLeaf> unremembered;
+  if (memoisable) {
+    if (auto it = memo_.find(key_); it != memo_.end()) known = &it->second;
+  }
+  if (known == nullptr) {
+    ++resolutions_;
+    auto leaf = translator_.ResolveLeaf(WithoutTarget(prefix), update.path());
+    if (!leaf.ok() &&
+        leaf.status().code() != absl::StatusCode::kFailedPrecondition) {
+      return leaf.status();  // not remembered: errors stay rare and loud
+    }
+    std::optional<schema::ConcreteLeaf> resolved;
+    if (leaf.ok()) resolved = *std::move(leaf);
+    if (memoisable) {
+      if (memo_.size() >= max_paths_) memo_.clear();
+      known = &memo_.emplace(key_, std::move(resolved)).first->second;
+    } else {
+      unremembered = std::move(resolved);
+      known = &unremembered;
+    }
+  }
+  if (!known->has_value()) {
+    ASSIGN_OR_RETURN(auto leaves, TreeLeaves(translator_, WithoutTarget(prefix),
+                                             update, value));
+    for (auto& one : leaves) out.push_back(std::move(one));
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(std::string json_value,
+                   translator_.LeafJson(**known, value));
+  out.push_back({(*known)->xpath, std::move(json_value)});
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<::gnmi::Update>> EditToUpdates(

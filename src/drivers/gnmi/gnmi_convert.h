@@ -2,9 +2,12 @@
 // messages a device speaks, through the device's schema (GnmiTranslator).
 #pragma once
 
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "drivers/gnmi/gnmi_options.h"
 #include "github.com/openconfig/gnmi/proto/gnmi/gnmi.pb.h"
@@ -36,6 +39,39 @@ absl::Status MergeUpdate(const schema::GnmiTranslator& translator,
 absl::StatusOr<std::vector<Notification::LeafUpdate>> UpdateLeaves(
     const schema::GnmiTranslator& translator, const ::gnmi::Path& prefix,
     const ::gnmi::Update& update);
+
+// UpdateLeaves for one upstream telemetry stream, which repeats the same
+// leaves over and over: each path's resolution against the schema (its data
+// path and schema node) is remembered, keyed by the path's elements, so a
+// repeated leaf costs a hash lookup instead of a schema walk. Every value is
+// still checked against the leaf's type, each time. At most `max_paths`
+// paths are remembered (then it starts over). Holds `translator` by
+// reference: one converter per stream and translator; one thread at a time.
+class StreamLeafConverter {
+ public:
+  static constexpr size_t kDefaultMaxPaths = 1 << 16;
+  explicit StreamLeafConverter(const schema::GnmiTranslator& translator,
+                               size_t max_paths = kDefaultMaxPaths);
+
+  // Appends the leaves `update` carries under the Notification's `prefix`
+  // (its target ignored) to `out`; on error `out` is left as it was.
+  absl::Status AppendLeaves(const ::gnmi::Path& prefix,
+                            const ::gnmi::Update& update,
+                            std::vector<Notification::LeafUpdate>& out);
+
+  size_t remembered_paths() const { return memo_.size(); }
+  // Paths resolved against the schema so far (misses of the memo).
+  size_t resolutions() const { return resolutions_; }
+
+ private:
+  const schema::GnmiTranslator& translator_;
+  const size_t max_paths_;
+  // Path key -> its one concrete leaf, or nullopt when the path names a
+  // container, list or several nodes (converted through a data tree).
+  absl::flat_hash_map<std::string, std::optional<schema::ConcreteLeaf>> memo_;
+  std::string key_;  // reused between updates
+  size_t resolutions_ = 0;
+};
 
 // A driver Edit (kReplace/kUpdate) as the gNMI updates that carry it in
 // `encoding`. Never empty: a replace with nothing below the node sends "{}".

@@ -1,14 +1,20 @@
 #include "drivers/gnmi/gnmi_subscription.h"
 
+#include <algorithm>
 #include <random>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "drivers/gnmi/gnmi_convert.h"
+#include "google/protobuf/arena.h"
 #include "spdlog/spdlog.h"
 
 namespace southgate::drivers::gnmi_driver {
 namespace {
+
+// The reused block each upstream response is parsed into (more is
+// allocated for a larger response and freed after it).
+constexpr size_t kResponseArenaBytes = 256 * 1024;
 
 int64_t WallNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -184,14 +190,30 @@ absl::Status GnmiSubscription::RunStream(
   syncing_ = true;
   resyncing_ = synced_once_;
   seen_.clear();
+  // Resolved paths are remembered for this stream and translator only: a
+  // reconnect may bring other models.
+  StreamLeafConverter converter(translator);
   if (stream->Write(request)) {
-    ::gnmi::SubscribeResponse response;
-    while (stream->Read(&response)) {
-      if (response.has_update()) {
-        OnUpdate(response.update(), translator);
-      } else if (response.sync_response()) {
+    // Each response is parsed into an arena over one reused block and
+    // dropped with it: a Notification is many small messages (updates,
+    // paths, elements, keys) that would otherwise be allocated and freed
+    // one by one, per response.
+    std::vector<char> arena_block(kResponseArenaBytes);
+    google::protobuf::ArenaOptions arena_options;
+    arena_options.initial_block = arena_block.data();
+    arena_options.initial_block_size = arena_block.size();
+    google::protobuf::Arena arena(arena_options);
+    while (true) {
+      auto* response =
+          google::protobuf::Arena::CreateMessage<::gnmi::SubscribeResponse>(
+              &arena);
+      if (!stream->Read(response)) break;
+      if (response->has_update()) {
+        OnUpdate(response->update(), translator, converter);
+      } else if (response->sync_response()) {
         OnSyncResponse();
       }
+      arena.Reset();
     }
   }
   grpc::Status finished = stream->Finish();
@@ -207,46 +229,60 @@ absl::Status GnmiSubscription::RunStream(
 }
 
 void GnmiSubscription::OnUpdate(const ::gnmi::Notification& notification,
-                                const schema::GnmiTranslator& translator) {
+                                const schema::GnmiTranslator& translator,
+                                StreamLeafConverter& converter) {
   Notification out;
   out.timestamp_ns =
       notification.timestamp() > 0 ? notification.timestamp() : WallNs();
-  const ::gnmi::Path prefix = WithoutTarget(notification.prefix());
   const bool suppress_unchanged = resyncing_ && syncing_ && !sample_only_;
+  out.updates.reserve(static_cast<size_t>(notification.update_size()));
   for (const ::gnmi::Update& update : notification.update()) {
-    auto leaves = UpdateLeaves(translator, prefix, update);
-    if (!leaves.ok()) {
+    const size_t first = out.updates.size();
+    absl::Status converted =
+        converter.AppendLeaves(notification.prefix(), update, out.updates);
+    if (!converted.ok()) {
       spdlog::debug("{}: skipped an update: {}", driver_->log_name(),
-                    std::string(leaves.status().message()));
+                    std::string(converted.message()));
       continue;
     }
-    for (Notification::LeafUpdate& leaf : *leaves) {
+    // Keep the leaves that are new or changed, in place.
+    size_t kept = first;
+    for (size_t i = first; i < out.updates.size(); ++i) {
+      Notification::LeafUpdate& leaf = out.updates[i];
       if (syncing_) seen_.insert(leaf.xpath);
-      auto it = known_.find(leaf.xpath);
-      if (it != known_.end()) {
+      auto [it, inserted] = known_.try_emplace(leaf.xpath, leaf.json_value);
+      if (!inserted) {
         if (suppress_unchanged && it->second == leaf.json_value) continue;
         it->second = leaf.json_value;
-      } else {
-        known_.emplace(leaf.xpath, leaf.json_value);
       }
-      out.updates.push_back(std::move(leaf));
+      if (kept != i) out.updates[kept] = std::move(leaf);
+      ++kept;
     }
+    out.updates.resize(kept);
   }
-  for (const ::gnmi::Path& path : notification.delete_()) {
-    auto resolved = translator.ToXPath(prefix, path);
-    if (!resolved.ok()) continue;
-    // A deleted subtree takes every leaf below it out of the cache.
-    bool matched = false;
-    for (auto it = known_.begin(); it != known_.end();) {
-      if (IsAtOrBelow(it->first, resolved->xpath)) {
-        out.deletes.push_back(it->first);
-        it = known_.erase(it);
-        matched = true;
+  if (notification.delete__size() > 0) {
+    const ::gnmi::Path prefix = WithoutTarget(notification.prefix());
+    for (const ::gnmi::Path& path : notification.delete_()) {
+      auto resolved = translator.ToXPath(prefix, path);
+      if (!resolved.ok()) continue;
+      // A deleted subtree takes every leaf below it out of the cache.
+      const size_t first = out.deletes.size();
+      for (auto it = known_.begin(); it != known_.end();) {
+        if (IsAtOrBelow(it->first, resolved->xpath)) {
+          out.deletes.push_back(it->first);
+          known_.erase(it++);
+        } else {
+          ++it;
+        }
+      }
+      if (out.deletes.size() == first) {
+        out.deletes.push_back(resolved->xpath);
       } else {
-        ++it;
+        // In path order, whatever order the hash map holds them in.
+        std::sort(out.deletes.begin() + static_cast<ptrdiff_t>(first),
+                  out.deletes.end());
       }
     }
-    if (!matched) out.deletes.push_back(resolved->xpath);
   }
   if (out.updates.empty() && out.deletes.empty()) return;
   sink_->OnNotification(std::move(out));
@@ -259,13 +295,14 @@ void GnmiSubscription::OnSyncResponse() {
     Notification gone;
     gone.timestamp_ns = WallNs();
     for (auto it = known_.begin(); it != known_.end();) {
-      if (!seen_.count(it->first)) {
+      if (!seen_.contains(it->first)) {
         gone.deletes.push_back(it->first);
-        it = known_.erase(it);
+        known_.erase(it++);
       } else {
         ++it;
       }
     }
+    std::sort(gone.deletes.begin(), gone.deletes.end());
     if (!gone.deletes.empty()) {
       spdlog::info("{}: resync after reconnect: {} leaves vanished",
                    driver_->log_name(), gone.deletes.size());

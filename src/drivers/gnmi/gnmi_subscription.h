@@ -9,14 +9,15 @@
 #pragma once
 
 #include <condition_variable>
-#include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "drivers/gnmi/gnmi_convert.h"
 #include "drivers/gnmi/gnmi_driver.h"
 
 namespace southgate::drivers::gnmi_driver {
@@ -42,7 +43,8 @@ class GnmiSubscription : public Subscription {
   absl::Status RunStream(const Session& session,
                          const schema::GnmiTranslator& translator);
   void OnUpdate(const ::gnmi::Notification& notification,
-                const schema::GnmiTranslator& translator);
+                const schema::GnmiTranslator& translator,
+                StreamLeafConverter& converter);
   void OnSyncResponse();
   // Waits `delay` unless stopped; false when stopped.
   bool Sleep(std::chrono::milliseconds delay);
@@ -59,8 +61,8 @@ class GnmiSubscription : public Subscription {
   std::thread thread_;
 
   // Reader thread only.
-  std::map<std::string, std::string> known_;  // data path -> JSON value
-  std::set<std::string> seen_;                // during a (re)sync
+  absl::flat_hash_map<std::string, std::string> known_;  // path -> JSON
+  absl::flat_hash_set<std::string> seen_;                // during a (re)sync
   bool syncing_ = false;
   bool resyncing_ = false;
   bool synced_once_ = false;
