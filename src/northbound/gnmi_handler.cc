@@ -84,6 +84,10 @@ absl::Status CheckExtensions(
   return absl::OkStatus();
 }
 
+// The rollback duration of a commit that gives none (gNMI commit-confirmed
+// spec: 10 minutes).
+constexpr int64_t kDefaultRollbackMs = 10 * 60 * 1000;
+
 // The gnmi_ext Commit extension of a SetRequest as the driver's CommitAction.
 absl::StatusOr<CommitAction> CommitActionOf(
     const google::protobuf::RepeatedPtrField<gnmi_ext::Extension>& extensions) {
@@ -95,14 +99,25 @@ absl::StatusOr<CommitAction> CommitActionOf(
     }
     const gnmi_ext::Commit& commit = extension.commit();
     action.id = commit.id();
+    // gNMI commit-confirmed spec: every action names its commit.
+    if (action.id.empty()) {
+      return absl::InvalidArgumentError("commit extension without an id");
+    }
     auto millis = [](const google::protobuf::Duration& d) {
       return d.seconds() * 1000 + d.nanos() / 1000000;
     };
     switch (commit.action_case()) {
       case gnmi_ext::Commit::kCommit:
         action.kind = CommitAction::Kind::kCommit;
+        // The spec's default when the client gives none: 10 minutes. An
+        // explicit 0 is a commit without rollback.
         action.rollback_duration_ms =
-            millis(commit.commit().rollback_duration());
+            commit.commit().has_rollback_duration()
+                ? millis(commit.commit().rollback_duration())
+                : kDefaultRollbackMs;
+        if (action.rollback_duration_ms < 0) {
+          return absl::InvalidArgumentError("negative rollback_duration");
+        }
         break;
       case gnmi_ext::Commit::kConfirm:
         action.kind = CommitAction::Kind::kConfirm;
@@ -338,10 +353,25 @@ absl::StatusOr<gnmi::SetResponse> GnmiHandler::Set(
   absl::Status applied = device->driver().Set(transaction);
   ObserveDeviceRpc(device->name(), "set", applied, driver_started);
   if (!applied.ok()) {
-    return absl::AbortedError(absl::StrCat(
-        "Set on target '", device->name(),
-        "' was not applied, nothing changed: ",
-        absl::StatusCodeToString(applied.code()), ": ", applied.message()));
+    // The commit extension's refusals keep their code (gNMI
+    // commit-confirmed spec): FAILED_PRECONDITION for a commit or a plain
+    // Set while a commit waits for confirmation, or a follow-up without
+    // one; INVALID_ARGUMENT for a follow-up (no edits, so not a schema
+    // refusal) with the wrong id. Any other refusal is ABORTED.
+    const bool follow_up =
+        transaction.commit.kind != CommitAction::Kind::kNone &&
+        transaction.commit.kind != CommitAction::Kind::kCommit;
+    const absl::StatusCode code =
+        applied.code() == absl::StatusCode::kFailedPrecondition ||
+                (follow_up &&
+                 applied.code() == absl::StatusCode::kInvalidArgument)
+            ? applied.code()
+            : absl::StatusCode::kAborted;
+    return absl::Status(
+        code, absl::StrCat("Set on target '", device->name(),
+                           "' was not applied, nothing changed: ",
+                           absl::StatusCodeToString(applied.code()), ": ",
+                           applied.message()));
   }
   *response.mutable_prefix() = request.prefix();
   response.mutable_prefix()->set_target(device->name());

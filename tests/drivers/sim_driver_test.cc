@@ -727,5 +727,276 @@ TEST_F(SimDriverTest, OpenConfigConfiguredSim) {
   EXPECT_GT(later, first);
 }
 
+// ---------------------------------------------------------------------------
+// Confirmed commit (the gnmi_ext Commit extension). No wall-clock
+// assertions: a rollback is waited for with a generous bound, and a change
+// that must survive a deadline is checked after that deadline has passed.
+
+Transaction Commit(const std::string& id, int64_t rollback_ms,
+                   std::vector<Edit> edits) {
+  Transaction transaction;
+  transaction.edits = std::move(edits);
+  transaction.commit.kind = CommitAction::Kind::kCommit;
+  transaction.commit.id = id;
+  transaction.commit.rollback_duration_ms = rollback_ms;
+  return transaction;
+}
+
+Transaction FollowUp(CommitAction::Kind kind, const std::string& id,
+                     int64_t rollback_ms = 0) {
+  Transaction transaction;
+  transaction.commit.kind = kind;
+  transaction.commit.id = id;
+  transaction.commit.rollback_duration_ms = rollback_ms;
+  return transaction;
+}
+
+// Whether `sink` saw `value` for eth0's description after `from`
+// notifications.
+bool SawDescription(const RecordingSink& sink, size_t from,
+                    const std::string& value) {
+  const auto& all = sink.notifications_locked();
+  for (size_t i = from; i < all.size(); ++i) {
+    for (const auto& update : all[i].updates) {
+      if (update.xpath.find("eth0") != std::string::npos &&
+          update.xpath.ends_with("/description") &&
+          update.json_value == "\"" + value + "\"") {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+TEST_F(SimDriverTest, SupportsConfirmedCommit) {
+  auto driver = Connected(R"("update_interval_ms": 0)");
+  ASSERT_NE(driver, nullptr);
+  EXPECT_TRUE(driver->SupportsConfirmedCommit());
+}
+
+TEST_F(SimDriverTest, ConfirmKeepsTheCommitAndRefusalsChangeNothing) {
+  auto driver = Connected(R"("update_interval_ms": 0)");
+  ASSERT_NE(driver, nullptr);
+  ASSERT_TRUE(
+      driver->Set(Commit("c1", 60'000, {UpdateDescription("eth0", "pending")}))
+          .ok());
+  EXPECT_EQ(Description(*driver, "eth0"), "pending");
+
+  // While c1 waits: a second commit and a Set without the extension are
+  // FAILED_PRECONDITION; a wrong or missing id is INVALID_ARGUMENT; a
+  // follow-up with edits is INVALID_ARGUMENT. None changes anything.
+  absl::Status status =
+      driver->Set(Commit("c2", 60'000, {UpdateDescription("eth1", "second")}));
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+  EXPECT_THAT(status.message(), HasSubstr("'c1'"));
+  Transaction plain;
+  plain.edits.push_back(UpdateDescription("eth1", "plain"));
+  status = driver->Set(plain);
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+  status = driver->Set(FollowUp(CommitAction::Kind::kConfirm, "c9"));
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_THAT(status.message(), HasSubstr("'c1', not 'c9'"));
+  status = driver->Set(FollowUp(CommitAction::Kind::kCancel, "c9"));
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  status = driver->Set(FollowUp(CommitAction::Kind::kConfirm, ""));
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  Transaction confirm_with_edits = FollowUp(CommitAction::Kind::kConfirm, "c1");
+  confirm_with_edits.edits.push_back(UpdateDescription("eth1", "sneaked in"));
+  status = driver->Set(confirm_with_edits);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  status =
+      driver->Set(FollowUp(CommitAction::Kind::kSetRollbackDuration, "c1", 0));
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_EQ(Description(*driver, "eth0"), "pending");
+  EXPECT_EQ(Description(*driver, "eth1"), "uplink to core-2");
+
+  ASSERT_TRUE(driver->Set(FollowUp(CommitAction::Kind::kConfirm, "c1")).ok());
+  EXPECT_EQ(Description(*driver, "eth0"), "pending");
+  // Nothing waits any more: follow-ups are FAILED_PRECONDITION, plain Sets
+  // and new commits work again.
+  for (auto kind : {CommitAction::Kind::kConfirm, CommitAction::Kind::kCancel,
+                    CommitAction::Kind::kSetRollbackDuration}) {
+    status = driver->Set(FollowUp(kind, "c1", 1000));
+    EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+  }
+  ASSERT_TRUE(driver->Set(plain).ok());
+  EXPECT_EQ(Description(*driver, "eth1"), "plain");
+}
+
+TEST_F(SimDriverTest, ConfirmedCommitOutlivesItsDeadline) {
+  auto driver = Connected(R"("update_interval_ms": 0)");
+  ASSERT_NE(driver, nullptr);
+  const auto rollback = std::chrono::milliseconds(1500);
+  const auto committed = std::chrono::steady_clock::now();
+  ASSERT_TRUE(driver
+                  ->Set(Commit("keep", rollback.count(),
+                               {UpdateDescription("eth0", "confirmed")}))
+                  .ok());
+  absl::Status status =
+      driver->Set(FollowUp(CommitAction::Kind::kConfirm, "keep"));
+  ASSERT_TRUE(status.ok()) << status << " (confirmed after the deadline?)";
+  // Past the old deadline (and a margin for the timer thread) it stays.
+  std::this_thread::sleep_until(committed + rollback + std::chrono::seconds(1));
+  EXPECT_EQ(Description(*driver, "eth0"), "confirmed");
+}
+
+TEST_F(SimDriverTest, CancelRollsBackConfigButNotStateAndNotifies) {
+  auto driver = Connected(R"("update_interval_ms": 20, "flap_probability": 0)");
+  ASSERT_NE(driver, nullptr);
+  auto sink = std::make_shared<RecordingSink>();
+  auto subscription = driver->Subscribe(
+      {{"/ietf-interfaces:interfaces", SubscriptionMode::kOnChange, 0}}, sink);
+  ASSERT_TRUE(subscription.ok()) << subscription.status();
+  const size_t initial = sink->notifications().size();
+
+  // One changed leaf and one new interface.
+  Edit add;
+  add.op = Edit::Op::kUpdate;
+  add.xpath = "/ietf-interfaces:interfaces/interface[name='lo9']";
+  add.document =
+      json{{"ietf-interfaces:interfaces",
+            {{"interface",
+              {{{"name", "lo9"}, {"type", "iana-if-type:softwareLoopback"}}}}}}}
+          .dump();
+  ASSERT_TRUE(driver
+                  ->Set(Commit("c1", 600'000,
+                               {UpdateDescription("eth0", "to cancel"), add}))
+                  .ok());
+  ASSERT_TRUE(sink->WaitFor([&](const RecordingSink& s) {
+    return SawDescription(s, initial, "to cancel");
+  }));
+  // Counters evolve meanwhile; the rollback must not take them back.
+  const uint64_t octets_before = InOctets(*driver, "eth0");
+  uint64_t octets = octets_before;
+  const auto deadline = std::chrono::steady_clock::now() + kWait;
+  while (octets <= octets_before &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    octets = InOctets(*driver, "eth0");
+  }
+  ASSERT_GT(octets, octets_before);
+  const size_t before_cancel = sink->notifications().size();
+
+  ASSERT_TRUE(driver->Set(FollowUp(CommitAction::Kind::kCancel, "c1")).ok());
+  EXPECT_EQ(Description(*driver, "eth0"), "uplink to core-1");
+  EXPECT_EQ(Description(*driver, "lo9"), "<missing>");
+  EXPECT_GE(InOctets(*driver, "eth0"), octets);
+  // Subscribers see the rollback like any Set: the old value, and deletes
+  // of what the commit had added.
+  ASSERT_TRUE(sink->WaitFor([&](const RecordingSink& s) {
+    return SawDescription(s, before_cancel, "uplink to core-1");
+  }));
+  bool deleted_lo9 = false;
+  for (const Notification& n : sink->notifications()) {
+    for (const auto& path : n.deletes) {
+      deleted_lo9 |= path.find("lo9") != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(deleted_lo9);
+  // Cancelled: nothing waits.
+  EXPECT_EQ(driver->Set(FollowUp(CommitAction::Kind::kConfirm, "c1")).code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(SimDriverTest, UnconfirmedCommitRollsBackAtItsDeadline) {
+  auto driver = Connected(R"("update_interval_ms": 0)");
+  ASSERT_NE(driver, nullptr);
+  auto sink = std::make_shared<RecordingSink>();
+  auto subscription = driver->Subscribe(
+      {{"/ietf-interfaces:interfaces", SubscriptionMode::kOnChange, 0}}, sink);
+  ASSERT_TRUE(subscription.ok()) << subscription.status();
+  const size_t initial = sink->notifications().size();
+  ASSERT_TRUE(
+      driver->Set(Commit("gone", 200, {UpdateDescription("eth0", "expiring")}))
+          .ok());
+  // The timer rolls it back by itself (bounded wait, no Set needed).
+  ASSERT_TRUE(sink->WaitFor([&](const RecordingSink& s) {
+    return SawDescription(s, initial, "expiring") &&
+           SawDescription(s, initial + 1, "uplink to core-1");
+  }));
+  EXPECT_EQ(Description(*driver, "eth0"), "uplink to core-1");
+  EXPECT_EQ(driver->Set(FollowUp(CommitAction::Kind::kConfirm, "gone")).code(),
+            absl::StatusCode::kFailedPrecondition);
+  Transaction plain;
+  plain.edits.push_back(UpdateDescription("eth0", "after the rollback"));
+  EXPECT_TRUE(driver->Set(plain).ok());
+}
+
+TEST_F(SimDriverTest, SetRollbackDurationRearmsTheTimer) {
+  auto driver = Connected(R"("update_interval_ms": 0)");
+  ASSERT_NE(driver, nullptr);
+  // Longer: the change outlives the first deadline.
+  const auto committed = std::chrono::steady_clock::now();
+  ASSERT_TRUE(
+      driver->Set(Commit("c1", 1500, {UpdateDescription("eth0", "extended")}))
+          .ok());
+  absl::Status status = driver->Set(
+      FollowUp(CommitAction::Kind::kSetRollbackDuration, "c1", 600'000));
+  ASSERT_TRUE(status.ok()) << status;
+  std::this_thread::sleep_until(committed + std::chrono::milliseconds(1500) +
+                                std::chrono::seconds(1));
+  EXPECT_EQ(Description(*driver, "eth0"), "extended");
+  // Wrong id: refused, the timer unchanged.
+  status = driver->Set(
+      FollowUp(CommitAction::Kind::kSetRollbackDuration, "c2", 100));
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  // Shorter: rolled back soon (bounded wait).
+  ASSERT_TRUE(
+      driver->Set(FollowUp(CommitAction::Kind::kSetRollbackDuration, "c1", 100))
+          .ok());
+  const auto deadline = std::chrono::steady_clock::now() + kWait;
+  while (Description(*driver, "eth0") != "uplink to core-1" &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(Description(*driver, "eth0"), "uplink to core-1");
+}
+
+TEST_F(SimDriverTest, CommitWithoutRollbackOrFailingLeavesNothingPending) {
+  auto driver = Connected(R"("update_interval_ms": 0)");
+  ASSERT_NE(driver, nullptr);
+  // A commit the schema refuses: nothing changes, nothing waits.
+  Edit remove_type;
+  remove_type.op = Edit::Op::kDelete;
+  remove_type.xpath = "/ietf-interfaces:interfaces/interface[name='eth1']/type";
+  absl::Status status = driver->Set(
+      Commit("bad", 60'000, {UpdateDescription("eth0", "no"), remove_type}));
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_EQ(Description(*driver, "eth0"), "uplink to core-1");
+  EXPECT_EQ(driver->Set(FollowUp(CommitAction::Kind::kCancel, "bad")).code(),
+            absl::StatusCode::kFailedPrecondition);
+  // rollback_duration 0: a plain commit.
+  ASSERT_TRUE(
+      driver->Set(Commit("now", 0, {UpdateDescription("eth0", "at once")}))
+          .ok());
+  EXPECT_EQ(driver->Set(FollowUp(CommitAction::Kind::kConfirm, "now")).code(),
+            absl::StatusCode::kFailedPrecondition);
+  Transaction plain;
+  plain.edits.push_back(UpdateDescription("eth1", "free"));
+  EXPECT_TRUE(driver->Set(plain).ok());
+  EXPECT_EQ(Description(*driver, "eth0"), "at once");
+  // A commit needs an id.
+  EXPECT_EQ(
+      driver->Set(Commit("", 60'000, {UpdateDescription("eth0", "x")})).code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Description(*driver, "eth0"), "at once");
+}
+
+TEST_F(SimDriverTest, PendingCommitSurvivesReconnectAndStillRollsBack) {
+  auto driver = Connected(R"("update_interval_ms": 0)");
+  ASSERT_NE(driver, nullptr);
+  ASSERT_TRUE(
+      driver->Set(Commit("c1", 300, {UpdateDescription("eth0", "reconnect")}))
+          .ok());
+  driver->Close();
+  ASSERT_TRUE(driver->Connect().ok());
+  const auto deadline = std::chrono::steady_clock::now() + kWait;
+  while (Description(*driver, "eth0") != "uplink to core-1" &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(Description(*driver, "eth0"), "uplink to core-1");
+}
+
 }  // namespace
 }  // namespace southgate::drivers

@@ -347,7 +347,10 @@ absl::Status SimDriver::Connect() {
   {
     std::unique_lock lock(tree_mutex_);
     schema_ = *schema;
-    if (!reuse) tree_ = std::move(tree);
+    if (!reuse) {
+      tree_ = std::move(tree);
+      pending_commit_.reset();  // it was about the old data
+    }
     connected_ = true;
     has_ietf_system_ = has_oc_system_ = false;
     has_ietf_interfaces_ = has_oc_interfaces_ = false;
@@ -493,28 +496,195 @@ absl::StatusOr<std::string> SimDriver::Get(
 }
 
 absl::Status SimDriver::Set(const Transaction& transaction) {
+  bool changed = false;
+  absl::Status status;
   {
     std::unique_lock lock(tree_mutex_);
-    if (tree_ == nullptr || !connected_) {
-      return absl::UnavailableError(
-          absl::StrCat("sim device '", settings_.name, "' is not connected"));
-    }
-    schema::DataTree candidate = tree_->Clone();
-    for (size_t i = 0; i < transaction.edits.size(); ++i) {
-      const Edit& edit = transaction.edits[i];
-      absl::Status status = candidate.Apply(edit);
-      if (!status.ok()) {
-        return Annotate(status,
-                        absl::StrCat("edit ", i + 1, " (", OpName(edit.op), " ",
-                                     edit.xpath, ")"));
-      }
-    }
-    absl::Status status = candidate.Validate();
-    if (!status.ok()) return status;
-    *tree_ = std::move(candidate);
+    status = SetLocked(transaction, changed);
   }
-  PublishChanges();
+  const CommitAction::Kind kind = transaction.commit.kind;
+  if (status.ok() && (kind == CommitAction::Kind::kCommit ||
+                      kind == CommitAction::Kind::kSetRollbackDuration)) {
+    Kick();  // a new rollback deadline
+  }
+  if (changed) PublishChanges();
+  return status;
+}
+
+absl::Status SimDriver::SetLocked(const Transaction& transaction,
+                                  bool& changed) {
+  if (tree_ == nullptr || !connected_) {
+    return absl::UnavailableError(
+        absl::StrCat("sim device '", settings_.name, "' is not connected"));
+  }
+  // A rollback that is due happens before the request is judged, so that
+  // nothing is decided against a commit that has already expired.
+  changed = RollBackIfDueLocked(SteadyClock::now());
+  const CommitAction& commit = transaction.commit;
+  if (commit.kind != CommitAction::Kind::kNone && commit.id.empty()) {
+    return absl::InvalidArgumentError("the commit extension needs an id");
+  }
+  switch (commit.kind) {
+    case CommitAction::Kind::kConfirm:
+    case CommitAction::Kind::kCancel:
+    case CommitAction::Kind::kSetRollbackDuration:
+      if (!transaction.edits.empty()) {
+        return absl::InvalidArgumentError(
+            "a commit confirm, cancel or set_rollback_duration carries no "
+            "edits");
+      }
+      return FollowUpLocked(commit, changed);
+    case CommitAction::Kind::kCommit:
+      if (pending_commit_) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "commit '", pending_commit_->id,
+            "' is waiting for confirmation: confirm or cancel it before a new "
+            "commit"));
+      }
+      if (commit.rollback_duration_ms < 0) {
+        return absl::InvalidArgumentError("negative rollback_duration");
+      }
+      break;
+    case CommitAction::Kind::kNone:
+      if (pending_commit_) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "commit '", pending_commit_->id,
+            "' is waiting for confirmation: a Set without the commit "
+            "extension has to wait until it is confirmed or cancelled"));
+      }
+      break;
+  }
+
+  schema::DataTree candidate = tree_->Clone();
+  for (size_t i = 0; i < transaction.edits.size(); ++i) {
+    const Edit& edit = transaction.edits[i];
+    absl::Status status = candidate.Apply(edit);
+    if (!status.ok()) {
+      return Annotate(status,
+                      absl::StrCat("edit ", i + 1, " (", OpName(edit.op), " ",
+                                   edit.xpath, ")"));
+    }
+  }
+  RETURN_IF_ERROR(candidate.Validate());
+  // 0 is a plain commit (no rollback), as the driver API defines it.
+  if (commit.kind == CommitAction::Kind::kCommit &&
+      commit.rollback_duration_ms > 0) {
+    pending_commit_.emplace(PendingCommit{
+        commit.id, std::move(*tree_),
+        SteadyClock::now() +
+            std::chrono::milliseconds(commit.rollback_duration_ms)});
+    spdlog::info(
+        "sim device '{}': commit '{}' applied, rolled back in {} ms unless "
+        "confirmed",
+        settings_.name, commit.id, commit.rollback_duration_ms);
+  }
+  *tree_ = std::move(candidate);
+  changed = true;
   return absl::OkStatus();
+}
+
+absl::Status SimDriver::FollowUpLocked(const CommitAction& commit,
+                                       bool& changed) {
+  if (!pending_commit_) {
+    return absl::FailedPreconditionError(
+        "no commit is waiting for confirmation (it was confirmed, cancelled "
+        "or has been rolled back)");
+  }
+  if (commit.id != pending_commit_->id) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the commit waiting for confirmation has id '",
+                     pending_commit_->id, "', not '", commit.id, "'"));
+  }
+  switch (commit.kind) {
+    case CommitAction::Kind::kConfirm:
+      spdlog::info("sim device '{}': commit '{}' confirmed", settings_.name,
+                   commit.id);
+      pending_commit_.reset();
+      return absl::OkStatus();
+    case CommitAction::Kind::kCancel:
+      RollBackLocked("cancelled");
+      changed = true;
+      return absl::OkStatus();
+    case CommitAction::Kind::kSetRollbackDuration:
+      if (commit.rollback_duration_ms <= 0) {
+        return absl::InvalidArgumentError(
+            "set_rollback_duration needs a positive rollback_duration");
+      }
+      pending_commit_->deadline =
+          SteadyClock::now() +
+          std::chrono::milliseconds(commit.rollback_duration_ms);
+      return absl::OkStatus();
+    default:
+      return absl::InternalError("not a follow-up commit action");
+  }
+}
+
+namespace {
+
+// `config_source`'s configuration with `state_source`'s state data: a
+// rollback restores configuration only (counters do not run backwards).
+absl::StatusOr<schema::DataTree> ConfigWithState(
+    const schema::DataTree& config_source,
+    const schema::DataTree& state_source) {
+  static const std::vector<std::string> kEverything = {"/*"};
+  ASSIGN_OR_RETURN(schema::DataTree restored,
+                   config_source.Select(kEverything, DataType::kConfig));
+  ASSIGN_OR_RETURN(schema::DataTree state,
+                   state_source.Select(kEverything, DataType::kState));
+  Edit merge;
+  merge.op = Edit::Op::kUpdate;
+  merge.xpath = "/";
+  ASSIGN_OR_RETURN(merge.document, state.ToJsonIetf());
+  RETURN_IF_ERROR(restored.Apply(merge));
+  return restored;
+}
+
+}  // namespace
+
+void SimDriver::RollBackLocked(const char* why) {
+  PendingCommit pending = std::move(*pending_commit_);
+  pending_commit_.reset();
+  auto restored = tree_->empty() || pending.before.empty()
+                      ? absl::StatusOr<schema::DataTree>(pending.before.Clone())
+                      : ConfigWithState(pending.before, *tree_);
+  if (restored.ok()) {
+    *tree_ = std::move(*restored);
+  } else {
+    // The data exactly as before the commit, state included.
+    spdlog::warn(
+        "sim device '{}': cannot keep the current state data in the rollback "
+        "({}); restoring the data exactly as before the commit",
+        settings_.name, restored.status().ToString());
+    *tree_ = std::move(pending.before);
+  }
+  spdlog::info("sim device '{}': commit '{}' {}, rolled back", settings_.name,
+               pending.id, why);
+}
+
+bool SimDriver::RollBackIfDueLocked(SteadyClock::time_point now) {
+  if (!pending_commit_ || pending_commit_->deadline > now) return false;
+  RollBackLocked("not confirmed in time");
+  return true;
+}
+
+SteadyClock::time_point SimDriver::RollBackDue(SteadyClock::time_point now) {
+  bool rolled_back = false;
+  auto next = SteadyClock::time_point::max();
+  {
+    std::unique_lock lock(tree_mutex_);
+    if (tree_ != nullptr) rolled_back = RollBackIfDueLocked(now);
+    if (pending_commit_) next = pending_commit_->deadline;
+  }
+  if (rolled_back) PublishChanges();
+  return next;
+}
+
+void SimDriver::Kick() {
+  {
+    std::lock_guard lock(thread_mutex_);
+    kick_ = true;
+  }
+  wake_.notify_all();
 }
 
 absl::StatusOr<std::unique_ptr<Subscription>> SimDriver::Subscribe(
@@ -597,13 +767,7 @@ absl::StatusOr<std::unique_ptr<Subscription>> SimDriver::Subscribe(
     }
     state->sink->OnSynced();
   }
-  if (has_sample) {
-    {
-      std::lock_guard lock(thread_mutex_);
-      kick_ = true;
-    }
-    wake_.notify_all();
-  }
+  if (has_sample) Kick();
   return std::make_unique<SimSubscription>(subscribers_, std::move(state));
 }
 
@@ -669,7 +833,7 @@ void SimDriver::Run() {
       now = SteadyClock::now();
       if (next_evolve <= now) next_evolve = now + interval;
     }
-    auto deadline = SampleDue(now);
+    auto deadline = std::min(RollBackDue(now), SampleDue(now));
     if (evolving) deadline = std::min(deadline, next_evolve);
     lock.lock();
     if (deadline == SteadyClock::time_point::max()) {

@@ -10,14 +10,24 @@
 // `change_paced` it makes the next batch when its consumers ask for more
 // (NotificationSink::SetDemandCallback) instead of on a clock.
 //
+// Confirmed commit (the gnmi_ext Commit extension, gNMI commit-confirmed
+// spec): a commit with a rollback duration applies its edits at once and
+// keeps the data as it was; unless a confirm with the commit's id arrives
+// before the deadline, the configuration goes back (cancel does that at
+// once). Rollbacks reach subscribers like any Set. While a commit waits,
+// another commit and a Set without the extension are FAILED_PRECONDITION;
+// a wrong id is INVALID_ARGUMENT; every refusal changes nothing.
+//
 // Subscriptions: the sink is called with the subscription's own lock held,
 // so a sink must not destroy its Subscription from inside a callback (that
 // would deadlock); hand the destruction to another thread instead.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <shared_mutex>
 #include <string>
@@ -48,6 +58,7 @@ class SimDriver : public Driver {
   absl::StatusOr<std::string> Get(const std::vector<std::string>& xpaths,
                                   DataType type) override;
   absl::Status Set(const Transaction& transaction) override;
+  bool SupportsConfirmedCommit() const override { return true; }
   absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(
       const std::vector<SubscriptionSpec>& specs,
       std::shared_ptr<NotificationSink> sink) override;
@@ -57,7 +68,32 @@ class SimDriver : public Driver {
   void EvolveOnce();
 
  private:
+  // A confirmed commit waiting for its confirmation.
+  struct PendingCommit {
+    std::string id;
+    // The data as it was before the commit (its configuration comes back
+    // on cancel or at the deadline).
+    schema::DataTree before;
+    std::chrono::steady_clock::time_point deadline;
+  };
+
   void SetError(const absl::Status& status);
+  // Set under tree_mutex_ (exclusive); sets `changed` when tree_ changed
+  // (the edits applied, or a rollback that was due).
+  absl::Status SetLocked(const Transaction& transaction, bool& changed);
+  // Confirm, cancel and set_rollback_duration of the pending commit.
+  absl::Status FollowUpLocked(const CommitAction& commit, bool& changed);
+  // Puts the pending commit's configuration back, keeping the current state
+  // data; caller holds tree_mutex_ exclusively.
+  void RollBackLocked(const char* why);
+  // Rolls the pending commit back if its deadline has passed (true then).
+  bool RollBackIfDueLocked(std::chrono::steady_clock::time_point now);
+  // For the background thread: rolls back what is due (and publishes it);
+  // returns the pending commit's deadline, or time_point::max().
+  std::chrono::steady_clock::time_point RollBackDue(
+      std::chrono::steady_clock::time_point now);
+  // Makes the background thread plan its deadlines again.
+  void Kick();
   void Run();
   // Changes state data in place; caller holds tree_mutex_ exclusively.
   void EvolveLocked();
@@ -89,6 +125,7 @@ class SimDriver : public Driver {
   bool has_oc_interfaces_ = false;
   std::chrono::system_clock::time_point boot_time_;
   std::mt19937_64 rng_;  // used under tree_mutex_ exclusively
+  std::optional<PendingCommit> pending_commit_;  // under tree_mutex_
 
   std::shared_ptr<SubscriberList> subscribers_;
 
