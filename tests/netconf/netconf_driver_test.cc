@@ -337,10 +337,28 @@ TEST_F(NetconfDriverTest, ConfirmedCommitRollsBackUnlessConfirmed) {
 
   Transaction cancelled{{Update("sg-cancel", "")}};
   cancelled.commit.kind = CommitAction::Kind::kCommit;
+  cancelled.commit.id = "c3";
   cancelled.commit.rollback_duration_ms = 60000;
   ASSERT_TRUE(driver->Set(cancelled).ok());
+  // While c3 waits (gNMI commit-confirmed spec): a plain Set and a second
+  // commit are FAILED_PRECONDITION, a wrong id INVALID_ARGUMENT; none
+  // changes anything (a plain <commit> would have confirmed c3).
+  Transaction plain{{Update("sg-plain", "")}};
+  EXPECT_EQ(driver->Set(plain).code(), absl::StatusCode::kFailedPrecondition);
+  Transaction second{{Update("sg-second", "")}};
+  second.commit.kind = CommitAction::Kind::kCommit;
+  second.commit.id = "c4";
+  second.commit.rollback_duration_ms = 60000;
+  EXPECT_EQ(driver->Set(second).code(), absl::StatusCode::kFailedPrecondition);
+  Transaction wrong_id;
+  wrong_id.commit.kind = CommitAction::Kind::kConfirm;
+  wrong_id.commit.id = "c9";
+  EXPECT_EQ(driver->Set(wrong_id).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(RunningInterfaces(*driver), Not(HasSubstr("sg-plain")));
+  EXPECT_THAT(RunningInterfaces(*driver), Not(HasSubstr("sg-second")));
   Transaction cancel;
   cancel.commit.kind = CommitAction::Kind::kCancel;
+  cancel.commit.id = "c3";
   absl::Status cancel_status = driver->Set(cancel);
   ASSERT_TRUE(cancel_status.ok()) << cancel_status;
   EXPECT_THAT(RunningInterfaces(*driver), Not(HasSubstr("sg-cancel")));

@@ -602,6 +602,15 @@ absl::Status NetconfDriver::Set(const Transaction& transaction) {
       status = FollowUpCommit(commit);
       break;
     default:
+      // gNMI commit-confirmed spec: while a commit waits, a new commit and
+      // a Set without the extension are refused (a plain <commit> would
+      // silently confirm it, a confirmed one would extend it).
+      if (commit_pending_ &&
+          std::chrono::steady_clock::now() < commit_deadline_) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "commit '", pending_commit_id_,
+            "' is waiting for confirmation: confirm or cancel it first"));
+      }
       if (session_->HasCapability(kCandidate)) {
         status = ApplyCandidate(content, commit);
       } else if (session_->HasCapability(kWritableRunning)) {
@@ -670,9 +679,9 @@ absl::Status NetconfDriver::FollowUpCommit(const CommitAction& commit) {
   }
   if (!commit.id.empty() && !pending_commit_id_.empty() &&
       commit.id != pending_commit_id_) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("the pending commit has id '", pending_commit_id_,
-                     "', not '", commit.id, "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("the commit waiting for confirmation has id '",
+                     pending_commit_id_, "', not '", commit.id, "'"));
   }
   switch (commit.kind) {
     case CommitAction::Kind::kConfirm: {
