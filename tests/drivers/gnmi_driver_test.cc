@@ -309,6 +309,124 @@ TEST_F(GnmiConvertTest, StreamConverterForgetsNothingItShouldNotRemember) {
             "statistics/in-octets");
 }
 
+// Upstream responses are read in wire form when they are plain
+// Notifications; everything else is left to the full parse.
+TEST_F(GnmiConvertTest, WireScanFindsPlainNotificationsOnly) {
+  ::gnmi::SubscribeResponse response;
+  ::gnmi::Notification* notification = response.mutable_update();
+  notification->set_timestamp(1234567890123);
+  notification->mutable_prefix()->set_target("r1");
+  for (const char* name : {"eth0", "eth1"}) {
+    ::gnmi::Update* update = notification->add_update();
+    *update->mutable_path() = Path(
+        {"interfaces-state", "interface", "statistics", "in-octets"}, name);
+    update->mutable_val()->set_json_ietf_val("\"5\"");
+    update->set_duplicates(2);
+  }
+  const std::string bytes = response.SerializeAsString();
+  WireNotification wire;
+  ASSERT_EQ(ScanSubscribeResponse(bytes, wire), WireResponse::kNotification);
+  EXPECT_EQ(wire.timestamp, 1234567890123);
+  EXPECT_EQ(wire.prefix, notification->prefix().SerializeAsString());
+  ASSERT_EQ(wire.updates.size(), 2u);
+  EXPECT_EQ(wire.updates[1].path,
+            notification->update(1).path().SerializeAsString());
+  EXPECT_EQ(wire.updates[1].val,
+            notification->update(1).val().SerializeAsString());
+
+  ::gnmi::SubscribeResponse sync;
+  sync.set_sync_response(true);
+  EXPECT_EQ(ScanSubscribeResponse(sync.SerializeAsString(), wire),
+            WireResponse::kSyncResponse);
+
+  auto other = [&](const ::gnmi::SubscribeResponse& r) {
+    return ScanSubscribeResponse(r.SerializeAsString(), wire);
+  };
+  ::gnmi::SubscribeResponse with_delete = response;
+  *with_delete.mutable_update()->add_delete_() = Path({"interfaces"});
+  EXPECT_EQ(other(with_delete), WireResponse::kOther);
+  ::gnmi::SubscribeResponse old_value = response;
+  old_value.mutable_update()->mutable_update(0)->mutable_value()->set_value(
+      "5");
+  EXPECT_EQ(other(old_value), WireResponse::kOther);
+  ::gnmi::SubscribeResponse atomic = response;
+  atomic.mutable_update()->set_atomic(true);
+  EXPECT_EQ(other(atomic), WireResponse::kOther);
+  ::gnmi::SubscribeResponse no_val = response;
+  no_val.mutable_update()->mutable_update(1)->clear_val();
+  EXPECT_EQ(other(no_val), WireResponse::kOther);
+  EXPECT_EQ(other(::gnmi::SubscribeResponse()), WireResponse::kOther);
+  EXPECT_EQ(ScanSubscribeResponse(bytes.substr(0, bytes.size() - 3), wire),
+            WireResponse::kOther);  // cut short
+  EXPECT_EQ(ScanSubscribeResponse(std::string("\xff\xff\xff"), wire),
+            WireResponse::kOther);
+}
+
+TEST_F(GnmiConvertTest, WireUpdatesConvertLikeParsedOnes) {
+  StreamLeafConverter wire_converter(*translator_);
+  StreamLeafConverter parsed_converter(*translator_);
+  ::gnmi::Path prefix;
+  prefix.set_target("r1");
+  const std::string prefix_bytes = prefix.SerializeAsString();
+  std::vector<Notification::LeafUpdate> wire_out, parsed_out;
+  auto both = [&](const ::gnmi::Update& update) {
+    const std::string path = update.path().SerializeAsString();
+    const std::string val = update.val().SerializeAsString();
+    absl::Status wire = wire_converter.AppendWireLeaves(
+        prefix_bytes, WireUpdate{path, val}, wire_out);
+    absl::Status parsed =
+        parsed_converter.AppendLeaves(prefix, update, parsed_out);
+    EXPECT_EQ(wire.code(), parsed.code()) << wire << " / " << parsed;
+    return wire.code();
+  };
+  ::gnmi::Update leaf;
+  *leaf.mutable_path() = Path(
+      {"interfaces-state", "interface", "statistics", "out-octets"}, "eth0");
+  for (const char* value : {"\"1\"", "\"2\"", "3"}) {
+    leaf.mutable_val()->set_json_ietf_val(value);
+    EXPECT_EQ(both(leaf), absl::StatusCode::kOk) << value;
+  }
+  for (const char* bad : {"\"-2\"", "\"x\"", "[1]"}) {
+    leaf.mutable_val()->set_json_ietf_val(bad);
+    EXPECT_EQ(both(leaf), absl::StatusCode::kInvalidArgument) << bad;
+  }
+  leaf.mutable_val()->set_uint_val(77);
+  EXPECT_EQ(both(leaf), absl::StatusCode::kOk);
+  EXPECT_EQ(wire_converter.resolutions(), 1u);  // one path, seen 7 times
+
+  ::gnmi::Update container;
+  *container.mutable_path() =
+      Path({"interfaces-state", "interface", "statistics"}, "eth0");
+  container.mutable_val()->set_json_ietf_val(
+      R"({"in-octets": "42", "out-octets": "7"})");
+  EXPECT_EQ(both(container), absl::StatusCode::kOk);
+  EXPECT_EQ(both(container), absl::StatusCode::kOk);
+  ::gnmi::Update unknown;
+  *unknown.mutable_path() = Path({"interfaces", "interface", "colour"}, "e0");
+  unknown.mutable_val()->set_json_ietf_val("\"red\"");
+  EXPECT_EQ(both(unknown), absl::StatusCode::kNotFound);
+  EXPECT_EQ(wire_converter.resolutions(), 3u);
+
+  ASSERT_EQ(wire_out.size(), parsed_out.size());
+  ASSERT_EQ(wire_out.size(), 8u);  // 4 leaves, then 2 containers of 2
+  for (size_t i = 0; i < wire_out.size(); ++i) {
+    EXPECT_EQ(wire_out[i].xpath, parsed_out[i].xpath);
+    EXPECT_EQ(wire_out[i].json_value, parsed_out[i].json_value);
+  }
+  EXPECT_EQ(wire_out[3].json_value, "\"77\"");
+
+  // Bytes that are no value, or no path: an error, nothing added.
+  const std::string good_val = leaf.val().SerializeAsString();
+  const std::string good_path = leaf.path().SerializeAsString();
+  for (const WireUpdate& broken :
+       {WireUpdate{good_path, "\x1a\x05"}, WireUpdate{"\x0a\x09", good_val}}) {
+    EXPECT_EQ(
+        wire_converter.AppendWireLeaves(prefix_bytes, broken, wire_out).code(),
+        absl::StatusCode::kInvalidArgument);
+  }
+  EXPECT_EQ(wire_out.size(), 8u);
+}
+
 TEST(GnmiDriverTest, AnUnreachableDeviceSaysWhyInItsState) {
   // Port 1 on loopback: privileged and unused, so the connection is refused.
   const std::string address = "127.0.0.1:1";

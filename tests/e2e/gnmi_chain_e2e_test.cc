@@ -243,6 +243,39 @@ TEST_F(GnmiChainMtlsTest, SubscribeOnChangeAndSampleThroughTheChain) {
   EXPECT_FALSE(on_change.finished());
 }
 
+// A delete on B reaches A's clients as a delete (an upstream Notification
+// with deletes takes the full parse, the plain ones after it the wire
+// reading), and the stream goes on with the next change.
+TEST_F(GnmiChainMtlsTest, DeletesOnBReachClientsOfA) {
+  auto b = gnmi::gNMI::NewStub(B());
+  StreamClient client(
+      A(), StreamRequest(Description("r1", "eth1"), gnmi::ON_CHANGE));
+  ASSERT_TRUE(client.WaitSynced());
+  const std::string path = "interfaces/interface[name=eth1]/description";
+  ASSERT_TRUE(client.WaitUntil([&](const std::vector<StreamClient::Event>& e) {
+    for (const auto& event : e) {
+      if (event.path == path && !event.deleted) return true;
+    }
+    return false;
+  }));
+  gnmi::SetRequest remove;
+  remove.mutable_prefix()->set_target("r1");
+  *remove.add_delete_() = Description("r1", "eth1");
+  remove.mutable_delete_(0)->clear_target();
+  gnmi::SetResponse response;
+  auto context = ContextFor("admin", "admin");
+  ASSERT_TRUE(b->Set(context.get(), remove, &response).ok());
+  EXPECT_TRUE(client.WaitUntil([&](const std::vector<StreamClient::Event>& e) {
+    for (const auto& event : e) {
+      if (event.path == path && event.deleted) return true;
+    }
+    return false;
+  })) << client.size();
+  ASSERT_TRUE(SetUpdate(*b, Description("r1", "eth1"), "\"back\"").ok());
+  EXPECT_TRUE(client.WaitValue(path, "\"back\""));
+  EXPECT_FALSE(client.finished());
+}
+
 TEST_F(GnmiChainMtlsTest, TwoClientsOnAShareOneUpstreamStreamToB) {
   auto b = gnmi::gNMI::NewStub(B());
   // Nothing else streams from B now (earlier tests' streams are closed).

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -40,6 +41,28 @@ absl::StatusOr<std::vector<Notification::LeafUpdate>> UpdateLeaves(
     const schema::GnmiTranslator& translator, const ::gnmi::Path& prefix,
     const ::gnmi::Update& update);
 
+// An upstream SubscribeResponse in wire form, read without building its
+// messages: the common telemetry case (a Notification of updates that each
+// carry a path and a `val`) is converted straight from the bytes.
+struct WireUpdate {
+  std::string_view path;  // a serialized gnmi.Path
+  std::string_view val;   // a serialized gnmi.TypedValue
+};
+struct WireNotification {
+  int64_t timestamp = 0;
+  std::string_view prefix;  // a serialized gnmi.Path (may be empty)
+  std::vector<WireUpdate> updates;
+};
+enum class WireResponse {
+  kNotification,  // `notification` filled in
+  kSyncResponse,
+  kOther,  // anything else (deletes, deprecated fields, errors, unknown
+           // fields, malformed bytes): parse the message in full instead
+};
+// Scans `bytes` (a serialized gnmi.SubscribeResponse); views point into it.
+WireResponse ScanSubscribeResponse(std::string_view bytes,
+                                   WireNotification& notification);
+
 // UpdateLeaves for one upstream telemetry stream, which repeats the same
 // leaves over and over: each path's resolution against the schema (its data
 // path and schema node) is remembered, keyed by the path's elements, so a
@@ -59,6 +82,13 @@ class StreamLeafConverter {
                             const ::gnmi::Update& update,
                             std::vector<Notification::LeafUpdate>& out);
 
+  // The same for an update in wire form (ScanSubscribeResponse): the
+  // serialized prefix and path are the memo key as they are, and are
+  // parsed only for a path not remembered yet.
+  absl::Status AppendWireLeaves(std::string_view prefix,
+                                const WireUpdate& update,
+                                std::vector<Notification::LeafUpdate>& out);
+
   size_t remembered_paths() const { return memo_.size(); }
   // Paths resolved against the schema so far (misses of the memo).
   size_t resolutions() const { return resolutions_; }
@@ -69,7 +99,20 @@ class StreamLeafConverter {
   // Path key -> its one concrete leaf, or nullopt when the path names a
   // container, list or several nodes (converted through a data tree).
   absl::flat_hash_map<std::string, std::optional<schema::ConcreteLeaf>> memo_;
+  // The memo entry for the path in key_, resolving it on a miss with
+  // `paths` (prefix, path); nullptr with `status` set on an error.
+  template <typename ParsePaths>
+  const std::optional<schema::ConcreteLeaf>* Lookup(bool memoisable,
+                                                    ParsePaths paths,
+                                                    absl::Status& status);
+  absl::Status Append(const std::optional<schema::ConcreteLeaf>& known,
+                      const ::gnmi::Path& prefix, const ::gnmi::Update& update,
+                      const ::gnmi::TypedValue& value,
+                      std::vector<Notification::LeafUpdate>& out);
+
   std::string key_;  // reused between updates
+  std::optional<schema::ConcreteLeaf> unremembered_;
+  ::gnmi::TypedValue wire_value_;  // reused between wire updates
   size_t resolutions_ = 0;
 };
 

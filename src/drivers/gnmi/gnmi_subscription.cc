@@ -7,6 +7,8 @@
 #include "common/status_macros.h"
 #include "drivers/gnmi/gnmi_convert.h"
 #include "google/protobuf/arena.h"
+#include "grpcpp/support/byte_buffer.h"
+#include "grpcpp/support/sync_stream.h"
 #include "spdlog/spdlog.h"
 
 namespace southgate::drivers::gnmi_driver {
@@ -15,6 +17,9 @@ namespace {
 // The reused block each upstream response is parsed into (more is
 // allocated for a larger response and freed after it).
 constexpr size_t kResponseArenaBytes = 256 * 1024;
+
+// gnmi.gNMI/Subscribe, as the generated stub names it.
+constexpr char kSubscribeMethod[] = "/gnmi.gNMI/Subscribe";
 
 int64_t WallNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -183,7 +188,19 @@ absl::Status GnmiSubscription::RunStream(
   }
   auto& streams = driver_->upstream_streams_counter();
   streams.fetch_add(1);
-  auto stream = session.stub->Subscribe(&context);
+  // The stub's Subscribe with the responses left in wire form: the common
+  // Notification is converted straight from its bytes (see
+  // ScanSubscribeResponse), anything else is parsed as usual.
+  const grpc::internal::RpcMethod method(
+      kSubscribeMethod, grpc::internal::RpcMethod::BIDI_STREAMING,
+      session.channel);
+  std::unique_ptr<
+      grpc::ClientReaderWriter<::gnmi::SubscribeRequest, grpc::ByteBuffer>>
+      stream(grpc::internal::ClientReaderWriterFactory<
+             ::gnmi::SubscribeRequest, grpc::ByteBuffer>::Create(session.channel
+                                                                     .get(),
+                                                                 method,
+                                                                 &context));
   ::gnmi::SubscribeRequest request = request_;
   request.mutable_subscribe()->set_encoding(ToProtoEncoding(session.encoding));
   // Every stream after the first synced one is a resync of the cache.
@@ -193,27 +210,66 @@ absl::Status GnmiSubscription::RunStream(
   // Resolved paths are remembered for this stream and translator only: a
   // reconnect may bring other models.
   StreamLeafConverter converter(translator);
+  absl::Status unreadable;
   if (stream->Write(request)) {
-    // Each response is parsed into an arena over one reused block and
-    // dropped with it: a Notification is many small messages (updates,
-    // paths, elements, keys) that would otherwise be allocated and freed
-    // one by one, per response.
+    // A response that is not a plain Notification is parsed into an arena
+    // over one reused block and dropped with it.
     std::vector<char> arena_block(kResponseArenaBytes);
     google::protobuf::ArenaOptions arena_options;
     arena_options.initial_block = arena_block.data();
     arena_options.initial_block_size = arena_block.size();
     google::protobuf::Arena arena(arena_options);
-    while (true) {
-      auto* response =
-          google::protobuf::Arena::CreateMessage<::gnmi::SubscribeResponse>(
-              &arena);
-      if (!stream->Read(response)) break;
-      if (response->has_update()) {
-        OnUpdate(response->update(), translator, converter);
-      } else if (response->sync_response()) {
-        OnSyncResponse();
+    grpc::ByteBuffer buffer;
+    grpc::Slice single;
+    std::vector<grpc::Slice> slices;
+    std::string joined;
+    WireNotification wire;
+    while (stream->Read(&buffer)) {
+      std::string_view bytes;
+      if (buffer.TrySingleSlice(&single).ok()) {
+        bytes = std::string_view(reinterpret_cast<const char*>(single.begin()),
+                                 single.size());
+      } else {
+        slices.clear();
+        joined.clear();
+        if (!buffer.Dump(&slices).ok()) slices.clear();
+        for (const grpc::Slice& slice : slices) {
+          joined.append(reinterpret_cast<const char*>(slice.begin()),
+                        slice.size());
+        }
+        bytes = joined;
       }
-      arena.Reset();
+      switch (ScanSubscribeResponse(bytes, wire)) {
+        case WireResponse::kNotification:
+          OnWireNotification(wire, converter);
+          break;
+        case WireResponse::kSyncResponse:
+          OnSyncResponse();
+          break;
+        case WireResponse::kOther: {
+          auto* response =
+              google::protobuf::Arena::CreateMessage<::gnmi::SubscribeResponse>(
+                  &arena);
+          if (!response->ParseFromArray(bytes.data(),
+                                        static_cast<int>(bytes.size()))) {
+            unreadable = absl::InternalError(
+                driver_->log_name() +
+                ": Subscribe: a response that does not parse");
+            break;
+          }
+          if (response->has_update()) {
+            OnUpdate(response->update(), translator, converter);
+          } else if (response->sync_response()) {
+            OnSyncResponse();
+          }
+          arena.Reset();
+          break;
+        }
+      }
+      if (!unreadable.ok()) {
+        context.TryCancel();
+        break;
+      }
     }
   }
   grpc::Status finished = stream->Finish();
@@ -222,6 +278,7 @@ absl::Status GnmiSubscription::RunStream(
     std::lock_guard<std::mutex> lock(mutex_);
     active_ = nullptr;
   }
+  if (!unreadable.ok()) return unreadable;
   if (finished.ok()) {
     return absl::UnavailableError("the device ended the stream");
   }
@@ -234,7 +291,6 @@ void GnmiSubscription::OnUpdate(const ::gnmi::Notification& notification,
   Notification out;
   out.timestamp_ns =
       notification.timestamp() > 0 ? notification.timestamp() : WallNs();
-  const bool suppress_unchanged = resyncing_ && syncing_ && !sample_only_;
   out.updates.reserve(static_cast<size_t>(notification.update_size()));
   for (const ::gnmi::Update& update : notification.update()) {
     const size_t first = out.updates.size();
@@ -245,20 +301,7 @@ void GnmiSubscription::OnUpdate(const ::gnmi::Notification& notification,
                     std::string(converted.message()));
       continue;
     }
-    // Keep the leaves that are new or changed, in place.
-    size_t kept = first;
-    for (size_t i = first; i < out.updates.size(); ++i) {
-      Notification::LeafUpdate& leaf = out.updates[i];
-      if (syncing_) seen_.insert(leaf.xpath);
-      auto [it, inserted] = known_.try_emplace(leaf.xpath, leaf.json_value);
-      if (!inserted) {
-        if (suppress_unchanged && it->second == leaf.json_value) continue;
-        it->second = leaf.json_value;
-      }
-      if (kept != i) out.updates[kept] = std::move(leaf);
-      ++kept;
-    }
-    out.updates.resize(kept);
+    KeepChanged(out.updates, first);
   }
   if (notification.delete__size() > 0) {
     const ::gnmi::Path prefix = WithoutTarget(notification.prefix());
@@ -286,6 +329,45 @@ void GnmiSubscription::OnUpdate(const ::gnmi::Notification& notification,
   }
   if (out.updates.empty() && out.deletes.empty()) return;
   sink_->OnNotification(std::move(out));
+}
+
+void GnmiSubscription::OnWireNotification(const WireNotification& notification,
+                                          StreamLeafConverter& converter) {
+  Notification out;
+  out.timestamp_ns =
+      notification.timestamp > 0 ? notification.timestamp : WallNs();
+  out.updates.reserve(notification.updates.size());
+  for (const WireUpdate& update : notification.updates) {
+    const size_t first = out.updates.size();
+    absl::Status converted =
+        converter.AppendWireLeaves(notification.prefix, update, out.updates);
+    if (!converted.ok()) {
+      spdlog::debug("{}: skipped an update: {}", driver_->log_name(),
+                    std::string(converted.message()));
+      continue;
+    }
+    KeepChanged(out.updates, first);
+  }
+  if (out.updates.empty()) return;
+  sink_->OnNotification(std::move(out));
+}
+
+void GnmiSubscription::KeepChanged(
+    std::vector<Notification::LeafUpdate>& updates, size_t first) {
+  const bool suppress_unchanged = resyncing_ && syncing_ && !sample_only_;
+  size_t kept = first;
+  for (size_t i = first; i < updates.size(); ++i) {
+    Notification::LeafUpdate& leaf = updates[i];
+    if (syncing_) seen_.insert(leaf.xpath);
+    auto [it, inserted] = known_.try_emplace(leaf.xpath, leaf.json_value);
+    if (!inserted) {
+      if (suppress_unchanged && it->second == leaf.json_value) continue;
+      it->second = leaf.json_value;
+    }
+    if (kept != i) updates[kept] = std::move(leaf);
+    ++kept;
+  }
+  updates.resize(kept);
 }
 
 void GnmiSubscription::OnSyncResponse() {

@@ -45,6 +45,12 @@ class GnmiSubscription : public Subscription {
   void OnUpdate(const ::gnmi::Notification& notification,
                 const schema::GnmiTranslator& translator,
                 StreamLeafConverter& converter);
+  void OnWireNotification(const WireNotification& notification,
+                          StreamLeafConverter& converter);
+  // Drops the leaves from `first` on that are known with the same value
+  // during a resync; records the rest as known (and seen while syncing).
+  void KeepChanged(std::vector<Notification::LeafUpdate>& updates,
+                   size_t first);
   void OnSyncResponse();
   // Waits `delay` unless stopped; false when stopped.
   bool Sleep(std::chrono::milliseconds delay);
