@@ -24,6 +24,9 @@ packages=(
   python3-ncclient
   # ops tests: a real Prometheus scrapes the daemon
   prometheus
+  # the gNMI chain tests run daemon B with its clock a day behind, so that
+  # timestamps passed through daemon A are told apart from A's own
+  libfaketime
   # a real NETCONF device for the netconf driver's tests (tests/netconf)
   netconfd openssh-server openssh-client
   # tools the tests call: pkill, systemd-analyze verify, cpack's DEB

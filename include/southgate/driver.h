@@ -27,7 +27,7 @@ class ContextCache;
 // Bumped whenever this header changes in a way that breaks built plugins.
 // A plugin exports the string it was built with; the loader refuses any
 // other (see SOUTHGATE_DRIVER_PLUGIN below).
-inline constexpr char kDriverAbiVersion[] = "southgate-driver-abi/5";
+inline constexpr char kDriverAbiVersion[] = "southgate-driver-abi/6";
 
 // Which part of the data tree a Get asks for (gNMI GetRequest.DataType).
 enum class DataType { kAll, kConfig, kState, kOperational };
@@ -123,9 +123,20 @@ struct Notification {
   struct LeafUpdate {
     std::string xpath;
     std::string json_value;
+    // Pass-through (Driver::PassesThroughUnknownPaths): a serialized
+    // gnmi.Update holding the full path (origin, no target) and the value
+    // exactly as the device sent it. `xpath` is then only a cache key
+    // (NativePathKey) and `json_value` is empty.
+    std::string native_update;
   };
   std::vector<LeafUpdate> updates;
   std::vector<std::string> deletes;
+  // Pass-through deletes: the cache key and the serialized gnmi.Path.
+  struct NativeDelete {
+    std::string key;
+    std::string path;
+  };
+  std::vector<NativeDelete> native_deletes;
 };
 
 // Where a driver pushes notifications. Called from driver threads; must not
@@ -152,6 +163,10 @@ enum class SubscriptionMode { kTargetDefined, kOnChange, kSample };
 
 struct SubscriptionSpec {
   std::string xpath;  // may contain XPath wildcards
+  // Pass-through (Driver::PassesThroughUnknownPaths): the serialized
+  // gnmi.Path (origin, no target) the schema could not translate; `xpath`
+  // is then only a key naming it (NativePathKey).
+  std::string native_path;
   SubscriptionMode mode = SubscriptionMode::kOnChange;
   int64_t sample_interval_ns = 0;
 };
@@ -161,6 +176,13 @@ struct SubscriptionSpec {
 class Subscription {
  public:
   virtual ~Subscription() = default;
+};
+
+// What Driver::GetWithTimestamp returns: the Get document and when the
+// device produced it (0: the device did not say; the daemon uses now).
+struct GetResult {
+  std::string document;
+  int64_t timestamp_ns = 0;
 };
 
 class Driver {
@@ -186,6 +208,44 @@ class Driver {
   // Applies the transaction atomically: on any error the device is left as
   // it was. INVALID_ARGUMENT for data the device's schema rejects.
   virtual absl::Status Set(const Transaction& transaction) = 0;
+
+  // Get and Set with the device's own timestamp where the device gives one
+  // (a gNMI device's Notification/SetResponse timestamp); the defaults
+  // report 0 and the daemon stamps the answer itself.
+  virtual absl::StatusOr<GetResult> GetWithTimestamp(
+      const std::vector<std::string>& xpaths, DataType type) {
+    absl::StatusOr<std::string> document = Get(xpaths, type);
+    if (!document.ok()) return document.status();
+    return GetResult{*std::move(document), 0};
+  }
+  virtual absl::StatusOr<int64_t> SetWithTimestamp(
+      const Transaction& transaction) {
+    absl::Status status = Set(transaction);
+    if (!status.ok()) return status;
+    return int64_t{0};
+  }
+
+  // Pass-through of requests naming paths the daemon's schema cannot
+  // translate (models the device has and southgate has not loaded), for
+  // drivers whose device speaks gNMI itself. Requests and answers are
+  // serialized gnmi messages (GetRequest -> GetResponse, SetRequest ->
+  // SetResponse), so this header needs no protobuf. The daemon removes its
+  // own target from the request's prefix and puts it back into the answer;
+  // the driver sets the device's own target, forwards everything else
+  // unchanged (paths, encoding, extensions) and returns the device's
+  // answer or its error. Subscribe passes through with
+  // SubscriptionSpec::native_path and the native fields of Notification.
+  virtual bool PassesThroughUnknownPaths() const { return false; }
+  virtual absl::StatusOr<std::string> GetNative(
+      const std::string& get_request) {
+    (void)get_request;
+    return absl::UnimplementedError("this driver has no gNMI pass-through");
+  }
+  virtual absl::StatusOr<std::string> SetNative(
+      const std::string& set_request) {
+    (void)set_request;
+    return absl::UnimplementedError("this driver has no gNMI pass-through");
+  }
 
   // Whether Set understands Transaction::commit (the gnmi_ext Commit
   // extension); the daemon answers UNIMPLEMENTED for drivers that do not.

@@ -28,6 +28,7 @@ class Device {
   const std::string& driver_name() const { return settings_.driver; }
   const std::string& address() const { return settings_.address; }
   Driver& driver() { return *driver_; }
+  const Driver& driver() const { return *driver_; }
   DeviceStatus status() const { return driver_->Status(); }
 
   // The device's gNMI translator; UNAVAILABLE (with the device's last error)

@@ -256,23 +256,28 @@ absl::StatusOr<gnmi::GetResponse> GnmiHandler::Get(
   std::vector<schema::ResolvedPath> resolved;
   std::vector<std::string> xpaths;
   for (const gnmi::Path& path : paths) {
-    ASSIGN_OR_RETURN(schema::ResolvedPath one,
-                     translator->ToXPath(request.prefix(), path));
-    xpaths.push_back(one.xpath);
-    resolved.push_back(std::move(one));
+    absl::StatusOr<schema::ResolvedPath> one =
+        translator->ToXPath(request.prefix(), path);
+    if (PassesThrough(*device, one.status()))
+      return GetNative(*device, request);
+    if (!one.ok()) return one.status();
+    xpaths.push_back(one->xpath);
+    resolved.push_back(*std::move(one));
   }
 
   auto driver_started = std::chrono::steady_clock::now();
-  absl::StatusOr<std::string> fetched = device->driver().Get(xpaths, type);
+  absl::StatusOr<GetResult> fetched =
+      device->driver().GetWithTimestamp(xpaths, type);
   ObserveDeviceRpc(device->name(), "get", fetched.status(), driver_started);
-  ASSIGN_OR_RETURN(std::string document, std::move(fetched));
+  ASSIGN_OR_RETURN(GetResult result, std::move(fetched));
   ASSIGN_OR_RETURN(
       schema::DataTree tree,
-      schema::DataTree::ParseJsonIetf(translator->context(), document,
+      schema::DataTree::ParseJsonIetf(translator->context(), result.document,
                                       schema::DataTree::Parse::kPartial));
 
   gnmi::GetResponse response;
-  const int64_t timestamp = NowNanos();
+  const int64_t timestamp =
+      result.timestamp_ns > 0 ? result.timestamp_ns : NowNanos();
   for (size_t i = 0; i < resolved.size(); ++i) {
     ASSIGN_OR_RETURN(
         std::vector<gnmi::Update> updates,
@@ -312,6 +317,24 @@ absl::StatusOr<gnmi::SetResponse> GnmiHandler::Set(
     *result->mutable_path() = path;
     result->set_op(op);
   };
+  // A path into a model southgate lacks sends the whole request through
+  // unchanged: the device keeps it atomic.
+  if (device->driver().PassesThroughUnknownPaths()) {
+    std::vector<const gnmi::Path*> named(request.delete_().pointer_begin(),
+                                         request.delete_().pointer_end());
+    for (const auto* updates :
+         {&request.replace(), &request.union_replace(), &request.update()}) {
+      for (const gnmi::Update& update : *updates) {
+        named.push_back(&update.path());
+      }
+    }
+    for (const gnmi::Path* path : named) {
+      if (PassesThrough(
+              *device, translator->ToXPath(request.prefix(), *path).status())) {
+        return SetNative(*device, request, transaction.commit);
+      }
+    }
+  }
   // gNMI order: all deletes, then replaces, then updates.
   for (const gnmi::Path& path : request.delete_()) {
     ASSIGN_OR_RETURN(
@@ -350,32 +373,84 @@ absl::StatusOr<gnmi::SetResponse> GnmiHandler::Set(
   }
 
   auto driver_started = std::chrono::steady_clock::now();
-  absl::Status applied = device->driver().Set(transaction);
-  ObserveDeviceRpc(device->name(), "set", applied, driver_started);
+  absl::StatusOr<int64_t> applied =
+      device->driver().SetWithTimestamp(transaction);
+  ObserveDeviceRpc(device->name(), "set", applied.status(), driver_started);
   if (!applied.ok()) {
-    // The commit extension's refusals keep their code (gNMI
-    // commit-confirmed spec): FAILED_PRECONDITION for a commit or a plain
-    // Set while a commit waits for confirmation, or a follow-up without
-    // one; INVALID_ARGUMENT for a follow-up (no edits, so not a schema
-    // refusal) with the wrong id. Any other refusal is ABORTED.
-    const bool follow_up =
-        transaction.commit.kind != CommitAction::Kind::kNone &&
-        transaction.commit.kind != CommitAction::Kind::kCommit;
-    const absl::StatusCode code =
-        applied.code() == absl::StatusCode::kFailedPrecondition ||
-                (follow_up &&
-                 applied.code() == absl::StatusCode::kInvalidArgument)
-            ? applied.code()
-            : absl::StatusCode::kAborted;
-    return absl::Status(
-        code, absl::StrCat("Set on target '", device->name(),
-                           "' was not applied, nothing changed: ",
-                           absl::StatusCodeToString(applied.code()), ": ",
-                           applied.message()));
+    return NotApplied(*device, applied.status(), transaction.commit);
   }
   *response.mutable_prefix() = request.prefix();
   response.mutable_prefix()->set_target(device->name());
-  response.set_timestamp(NowNanos());
+  response.set_timestamp(*applied > 0 ? *applied : NowNanos());
+  return response;
+}
+
+bool GnmiHandler::PassesThrough(const devices::Device& device,
+                                const absl::Status& resolution) {
+  return resolution.code() == absl::StatusCode::kNotFound &&
+         device.driver().PassesThroughUnknownPaths();
+}
+
+absl::Status GnmiHandler::NotApplied(const devices::Device& device,
+                                     const absl::Status& status,
+                                     const CommitAction& commit) {
+  // The commit extension's refusals keep their code (gNMI commit-confirmed
+  // spec): FAILED_PRECONDITION for a commit or a plain Set while a commit
+  // waits for confirmation, or a follow-up without one; INVALID_ARGUMENT
+  // for a follow-up (no edits, so not a schema refusal) with the wrong id.
+  // Any other refusal is ABORTED.
+  const bool follow_up = commit.kind != CommitAction::Kind::kNone &&
+                         commit.kind != CommitAction::Kind::kCommit;
+  const absl::StatusCode code =
+      status.code() == absl::StatusCode::kFailedPrecondition ||
+              (follow_up && status.code() == absl::StatusCode::kInvalidArgument)
+          ? status.code()
+          : absl::StatusCode::kAborted;
+  return absl::Status(
+      code, absl::StrCat("Set on target '", device.name(),
+                         "' was not applied, nothing changed: ",
+                         absl::StatusCodeToString(status.code()), ": ",
+                         status.message()));
+}
+
+absl::StatusOr<gnmi::GetResponse> GnmiHandler::GetNative(
+    devices::Device& device, const gnmi::GetRequest& request) const {
+  gnmi::GetRequest forwarded = request;
+  forwarded.mutable_prefix()->clear_target();
+  auto driver_started = std::chrono::steady_clock::now();
+  absl::StatusOr<std::string> answer =
+      device.driver().GetNative(forwarded.SerializeAsString());
+  ObserveDeviceRpc(device.name(), "get", answer.status(), driver_started);
+  if (!answer.ok()) return answer.status();
+  gnmi::GetResponse response;
+  if (!response.ParseFromString(*answer)) {
+    return absl::InternalError(
+        absl::StrCat("target '", device.name(),
+                     "' answered Get with an unreadable message"));
+  }
+  for (gnmi::Notification& notification : *response.mutable_notification()) {
+    notification.mutable_prefix()->set_target(device.name());
+  }
+  return response;
+}
+
+absl::StatusOr<gnmi::SetResponse> GnmiHandler::SetNative(
+    devices::Device& device, const gnmi::SetRequest& request,
+    const CommitAction& commit) const {
+  gnmi::SetRequest forwarded = request;
+  forwarded.mutable_prefix()->clear_target();
+  auto driver_started = std::chrono::steady_clock::now();
+  absl::StatusOr<std::string> answer =
+      device.driver().SetNative(forwarded.SerializeAsString());
+  ObserveDeviceRpc(device.name(), "set", answer.status(), driver_started);
+  if (!answer.ok()) return NotApplied(device, answer.status(), commit);
+  gnmi::SetResponse response;
+  if (!response.ParseFromString(*answer)) {
+    return absl::InternalError(
+        absl::StrCat("target '", device.name(),
+                     "' answered Set with an unreadable message"));
+  }
+  response.mutable_prefix()->set_target(device.name());
   return response;
 }
 

@@ -29,6 +29,20 @@ class GnmiHandler {
       const std::string& target) const;
 
  private:
+  // A path the device's schema does not know (NOT_FOUND) on a driver that
+  // forwards such requests to its device unchanged.
+  static bool PassesThrough(const devices::Device& device,
+                            const absl::Status& resolution);
+  // A Set the device refused, as the client hears it.
+  static absl::Status NotApplied(const devices::Device& device,
+                                 const absl::Status& status,
+                                 const CommitAction& commit);
+  absl::StatusOr<gnmi::GetResponse> GetNative(
+      devices::Device& device, const gnmi::GetRequest& request) const;
+  absl::StatusOr<gnmi::SetResponse> SetNative(devices::Device& device,
+                                              const gnmi::SetRequest& request,
+                                              const CommitAction& commit) const;
+
   devices::DeviceManager& devices_;
 };
 

@@ -400,8 +400,18 @@ absl::Status Stream::Subscribe(const gnmi::SubscriptionList& list) {
       auto entry = std::make_unique<Entry>(this, slot_index, sub_mode);
       auto resolved =
           slot.translator->ToXPath(list.prefix(), subscription.path());
-      if (!resolved.ok()) return resolved.status();
-      entry->spec.xpath = resolved->xpath;
+      if (resolved.ok()) {
+        entry->spec.xpath = resolved->xpath;
+      } else if (resolved.status().code() == absl::StatusCode::kNotFound &&
+                 device->driver().PassesThroughUnknownPaths()) {
+        // A model southgate lacks: the device gets the path as it is.
+        gnmi::Path native =
+            schema::JoinPaths(list.prefix(), subscription.path());
+        entry->spec.xpath = schema::NativePathKey(native);
+        entry->spec.native_path = native.SerializeAsString();
+      } else {
+        return resolved.status();
+      }
       entry->suppress_redundant = subscription.suppress_redundant();
       if (mode == gnmi::SubscriptionList::STREAM) {
         if (subscription.heartbeat_interval() > 0) {

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <set>
 #include <unordered_set>
 #include <utility>
@@ -704,7 +705,9 @@ absl::StatusOr<Resolution> Resolve(const ly_ctx* ctx, const gnmi::Path& prefix,
   if (!origin.empty() && origin != "openconfig" && origin != "rfc7951") {
     origin_module = ly_ctx_get_module_implemented(ctx, origin.c_str());
     if (!origin_module) {
-      return Invalid(absl::StrCat("unknown origin '", origin, "'"));
+      // Unknown to this schema, like an unknown element: NOT_FOUND, so a
+      // gNMI device's driver may still pass it through.
+      return absl::NotFoundError(absl::StrCat("unknown origin '", origin, "'"));
     }
   }
   if ((prefix.elem_size() == 0 && prefix.element_size() > 0) ||
@@ -1384,6 +1387,30 @@ absl::StatusOr<gnmi::TypedValue> GnmiTranslator::LeafValue(
           absl::StrCat("encoding ", gnmi::Encoding_Name(encoding),
                        " is not supported (use JSON, JSON_IETF or PROTO)"));
   }
+}
+
+gnmi::Path JoinPaths(const gnmi::Path& prefix, const gnmi::Path& path) {
+  gnmi::Path joined;
+  joined.set_origin(path.origin().empty() ? prefix.origin() : path.origin());
+  joined.mutable_elem()->Reserve(prefix.elem_size() + path.elem_size());
+  for (const gnmi::PathElem& elem : prefix.elem()) *joined.add_elem() = elem;
+  for (const gnmi::PathElem& elem : path.elem()) *joined.add_elem() = elem;
+  return joined;
+}
+
+std::string NativePathKey(const gnmi::Path& path) {
+  std::string key = absl::StrCat("native:", path.origin(), ":");
+  if (path.elem().empty()) key += "/";
+  for (const gnmi::PathElem& elem : path.elem()) {
+    absl::StrAppend(&key, "/", elem.name());
+    // Protobuf maps have no order: sort the keys for one spelling.
+    std::map<std::string, std::string> keys(elem.key().begin(),
+                                            elem.key().end());
+    for (const auto& [name, value] : keys) {
+      absl::StrAppend(&key, "[", name, "=", value, "]");
+    }
+  }
+  return key;
 }
 
 }  // namespace southgate::schema

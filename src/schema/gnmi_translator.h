@@ -39,7 +39,8 @@ class GnmiTranslator {
   // Joins prefix and path (elems, keys, origin; first element prefixed with
   // its module or not; "*" names and key values, "..." for any depth) and
   // resolves it against the schema. INVALID_ARGUMENT for malformed paths,
-  // NOT_FOUND for paths the schema does not know.
+  // NOT_FOUND for paths the schema does not know (unknown origin, module or
+  // element).
   absl::StatusOr<ResolvedPath> ToXPath(const gnmi::Path& prefix,
                                        const gnmi::Path& path) const;
 
@@ -90,5 +91,15 @@ class GnmiTranslator {
  private:
   std::shared_ptr<const YangContext> context_;
 };
+
+// `path` appended to `prefix`: the elems of both, the path's origin or else
+// the prefix's, no target.
+gnmi::Path JoinPaths(const gnmi::Path& prefix, const gnmi::Path& path);
+
+// A schema-free key naming a gNMI path ("native:origin:/a/b[k=v]", keys
+// sorted) for data passed through without translation (see
+// Driver::PassesThroughUnknownPaths). A path below another has the other's
+// key as its start followed by '/' or '['.
+std::string NativePathKey(const gnmi::Path& path);
 
 }  // namespace southgate::schema

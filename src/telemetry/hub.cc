@@ -66,6 +66,32 @@ class Upstream {
   std::chrono::steady_clock::time_point next_poll{};
 
  private:
+  // A passed-through value; 1 when it adds a leaf to the cache.
+  int64_t AddNative(Notification::LeafUpdate& update, int64_t timestamp,
+                    std::vector<LeafPtr>& out) {
+    auto it = cache.find(update.xpath);
+    if (it != cache.end()) {
+      auto leaf = Leaf::Native(it->second->path_ptr(),
+                               std::move(update.native_update), timestamp);
+      it->second = leaf;
+      out.push_back(std::move(leaf));
+      return 0;
+    }
+    gnmi::Update parsed;
+    if (!parsed.ParseFromString(update.native_update)) {
+      spdlog::debug("telemetry: ignoring an unparsable native update");
+      return 0;
+    }
+    auto info = std::make_shared<PathInfo>();
+    info->xpath = update.xpath;
+    info->path_bytes = parsed.path().SerializeAsString();
+    auto leaf = Leaf::Native(std::move(info), std::move(update.native_update),
+                             timestamp);
+    cache.emplace(std::move(update.xpath), leaf);
+    out.push_back(std::move(leaf));
+    return 1;
+  }
+
   std::shared_ptr<const PathInfo> MakePath(std::string xpath) {
     auto path = translator->ToGnmiPath(xpath);
     if (!path.ok()) {
@@ -121,6 +147,10 @@ void Upstream::OnNotification(Notification notification) {
   out.reserve(notification.updates.size() + notification.deletes.size());
   int64_t added = 0;
   for (Notification::LeafUpdate& update : notification.updates) {
+    if (!update.native_update.empty()) {
+      added += AddNative(update, timestamp, out);
+      continue;
+    }
     auto it = cache.find(update.xpath);
     if (it != cache.end()) {
       auto leaf = std::make_shared<const Leaf>(it->second->path_ptr(),
@@ -147,6 +177,21 @@ void Upstream::OnNotification(Notification notification) {
     } else {
       path = MakePath(std::move(xpath));
       if (path == nullptr) continue;
+    }
+    out.push_back(std::make_shared<const Leaf>(std::move(path), std::string(),
+                                               timestamp, true));
+  }
+  for (Notification::NativeDelete& gone : notification.native_deletes) {
+    std::shared_ptr<const PathInfo> path;
+    if (auto it = cache.find(gone.key); it != cache.end()) {
+      path = it->second->path_ptr();
+      cache.erase(it);
+      --added;
+    } else {
+      auto info = std::make_shared<PathInfo>();
+      info->xpath = std::move(gone.key);
+      info->path_bytes = std::move(gone.path);
+      path = std::move(info);
     }
     out.push_back(std::make_shared<const Leaf>(std::move(path), std::string(),
                                                timestamp, true));

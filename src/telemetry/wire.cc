@@ -45,6 +45,8 @@ Leaf::~Leaf() {
 
 const std::string* Leaf::UpdateBytes(
     gnmi::Encoding encoding, const schema::GnmiTranslator& translator) const {
+  // Passed through: the device's own bytes, whatever the client asked for.
+  if (native_) return &json_;
   const int index = EncodingIndex(encoding);
   if (index < 0) return nullptr;
   if (const std::string* done =

@@ -20,7 +20,7 @@ namespace southgate::telemetry {
 
 // One data path as the cache knows it; shared by every value of the path.
 struct PathInfo {
-  std::string xpath;
+  std::string xpath;       // or NativePathKey for passed-through data
   std::string path_bytes;  // serialized gnmi::Path (no target)
 };
 
@@ -34,13 +34,26 @@ class Leaf {
         json_(std::move(json_value)),
         timestamp_ns_(timestamp_ns),
         deleted_(deleted) {}
+  // A passed-through value (Notification::LeafUpdate::native_update): the
+  // device's serialized gnmi.Update, sent on unchanged in every encoding.
+  static std::shared_ptr<const Leaf> Native(
+      std::shared_ptr<const PathInfo> path, std::string update_bytes,
+      int64_t timestamp_ns) {
+    auto leaf = std::make_shared<Leaf>(std::move(path), std::move(update_bytes),
+                                       timestamp_ns, false);
+    leaf->native_ = true;
+    return leaf;
+  }
   ~Leaf();
   Leaf(const Leaf&) = delete;
   Leaf& operator=(const Leaf&) = delete;
 
   const PathInfo& path() const { return *path_; }
   const std::shared_ptr<const PathInfo>& path_ptr() const { return path_; }
+  // The RFC 7951 value; for a native leaf, the device's Update bytes (so
+  // comparing two values still tells a change).
   const std::string& json() const { return json_; }
+  bool native() const { return native_; }
   int64_t timestamp_ns() const { return timestamp_ns_; }
   bool deleted() const { return deleted_; }
 
@@ -55,6 +68,7 @@ class Leaf {
   std::string json_;
   int64_t timestamp_ns_;
   bool deleted_;
+  bool native_ = false;
   mutable std::array<std::atomic<const std::string*>, 3> encoded_{};
 };
 

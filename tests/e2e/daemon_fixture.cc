@@ -94,7 +94,8 @@ std::string ReadFile(const std::string& path) {
 
 DaemonProcess::DaemonProcess(const std::string& config_yaml,
                              const std::vector<std::string>& extra_args,
-                             const std::string& binary) {
+                             const std::string& binary,
+                             const std::vector<std::string>& extra_env) {
   char pattern[] = "/tmp/southgate-e2e-XXXXXX";
   dir_ = mkdtemp(pattern);
   port_ = FreeLoopbackPort();
@@ -116,6 +117,9 @@ DaemonProcess::DaemonProcess(const std::string& config_yaml,
                    0644);
     dup2(log, STDOUT_FILENO);
     dup2(log, STDERR_FILENO);
+    for (const std::string& variable : extra_env) {
+      putenv(const_cast<char*>(variable.c_str()));
+    }
     std::vector<char*> argv;
     for (auto& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);

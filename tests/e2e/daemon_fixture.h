@@ -49,10 +49,12 @@ class DaemonProcess {
   // placeholders) and starts southgated with it.
   // {OPS_PORT} is a second free port, for ops.listen. A non-empty `binary`
   // runs that southgated (e.g. an installed one) without --plugin-dir, so
-  // the configuration alone decides where plugins come from.
+  // the configuration alone decides where plugins come from. `extra_env`
+  // ("NAME=value") is added to the daemon's environment.
   explicit DaemonProcess(const std::string& config_yaml,
                          const std::vector<std::string>& extra_args = {},
-                         const std::string& binary = "");
+                         const std::string& binary = "",
+                         const std::vector<std::string>& extra_env = {});
   ~DaemonProcess();
 
   // Waits until the gNMI port answers over TLS (or plaintext when

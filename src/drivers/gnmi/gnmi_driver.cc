@@ -1,5 +1,6 @@
 #include "drivers/gnmi/gnmi_driver.h"
 
+#include <algorithm>
 #include <fstream>
 #include <random>
 #include <set>
@@ -391,6 +392,12 @@ absl::Status GnmiDriver::LoadSchema(
   schema_ = *context;
   translator_ = std::make_shared<const schema::GnmiTranslator>(schema_);
   models_ = schema_->Models();
+  device_models_.clear();
+  for (const ::gnmi::ModelData& model : capabilities.supported_models()) {
+    if (model.name().empty() || LibyangModules().count(model.name())) continue;
+    device_models_.push_back(
+        ModelInfo{model.name(), model.organization(), model.version()});
+  }
   degraded_reason_ =
       problems.empty()
           ? ""
@@ -516,7 +523,12 @@ std::shared_ptr<const schema::GnmiTranslator> GnmiDriver::Translator() const {
 
 std::vector<ModelInfo> GnmiDriver::Models() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return models_;
+  // Passed-through models are served too: clients may ask for them.
+  return options_.pass_through ? device_models_ : models_;
+}
+
+bool GnmiDriver::PassesThroughUnknownPaths() const {
+  return options_.pass_through;
 }
 
 std::string GnmiDriver::EncodingSummary() const {
@@ -553,14 +565,38 @@ std::shared_ptr<const Session> GnmiDriver::WaitSession(
   return nullptr;
 }
 
-absl::StatusOr<std::string> GnmiDriver::Get(
-    const std::vector<std::string>& xpaths_in, DataType type) {
+absl::StatusOr<std::shared_ptr<const Session>> GnmiDriver::ConnectedSession()
+    const {
   auto session = CurrentSession();
-  auto translator = Translator();
-  if (!session || !translator) {
+  if (!session || !Translator()) {
     return absl::UnavailableError(
         absl::StrCat(log_name_, " is not connected: ", Status().last_error));
   }
+  return session;
+}
+
+absl::Status GnmiDriver::Answered(const Session& session,
+                                  const grpc::Status& answer,
+                                  const char* operation) {
+  if (answer.ok()) return absl::OkStatus();
+  absl::Status status =
+      FromGrpc(answer, absl::StrCat(log_name_, ": ", operation));
+  if (status.code() == absl::StatusCode::kUnavailable) {
+    ReportLinkLoss(session, status);
+  }
+  return status;
+}
+
+absl::StatusOr<std::string> GnmiDriver::Get(
+    const std::vector<std::string>& xpaths, DataType type) {
+  ASSIGN_OR_RETURN(GetResult result, GetWithTimestamp(xpaths, type));
+  return std::move(result.document);
+}
+
+absl::StatusOr<GetResult> GnmiDriver::GetWithTimestamp(
+    const std::vector<std::string>& xpaths_in, DataType type) {
+  ASSIGN_OR_RETURN(auto session, ConnectedSession());
+  auto translator = Translator();
   ::gnmi::GetRequest request;
   if (options_.target) request.mutable_prefix()->set_target(*options_.target);
   request.set_type(ToProtoType(type));
@@ -573,16 +609,14 @@ absl::StatusOr<std::string> GnmiDriver::Get(
   ::gnmi::GetResponse response;
   grpc::ClientContext call;
   PrepareContext(call, options_.rpc_timeout);
-  grpc::Status answer = session->stub->Get(&call, request, &response);
-  if (!answer.ok()) {
-    absl::Status status = FromGrpc(answer, log_name_ + ": Get");
-    if (status.code() == absl::StatusCode::kUnavailable) {
-      ReportLinkLoss(*session, status);
-    }
-    return status;
-  }
+  RETURN_IF_ERROR(
+      Answered(*session, session->stub->Get(&call, request, &response), "Get"));
+  GetResult result;
   schema::DataTree tree(translator->context());
   for (const ::gnmi::Notification& notification : response.notification()) {
+    // The newest of the device's notifications dates the answer.
+    result.timestamp_ns =
+        std::max(result.timestamp_ns, notification.timestamp());
     const ::gnmi::Path prefix = WithoutTarget(notification.prefix());
     for (const ::gnmi::Update& update : notification.update()) {
       absl::Status merged = MergeUpdate(*translator, prefix, update, tree);
@@ -599,16 +633,60 @@ absl::StatusOr<std::string> GnmiDriver::Get(
       }
     }
   }
-  return tree.ToJsonIetf();
+  ASSIGN_OR_RETURN(result.document, tree.ToJsonIetf());
+  return result;
+}
+
+absl::StatusOr<std::string> GnmiDriver::GetNative(
+    const std::string& get_request) {
+  if (!options_.pass_through) return Driver::GetNative(get_request);
+  ASSIGN_OR_RETURN(auto session, ConnectedSession());
+  ::gnmi::GetRequest request;
+  if (!request.ParseFromString(get_request)) {
+    return absl::InvalidArgumentError("unreadable GetRequest");
+  }
+  if (options_.target) {
+    request.mutable_prefix()->set_target(*options_.target);
+  } else {
+    request.mutable_prefix()->clear_target();
+  }
+  ::gnmi::GetResponse response;
+  grpc::ClientContext call;
+  PrepareContext(call, options_.rpc_timeout);
+  RETURN_IF_ERROR(
+      Answered(*session, session->stub->Get(&call, request, &response), "Get"));
+  return response.SerializeAsString();
+}
+
+absl::StatusOr<std::string> GnmiDriver::SetNative(
+    const std::string& set_request) {
+  if (!options_.pass_through) return Driver::SetNative(set_request);
+  ASSIGN_OR_RETURN(auto session, ConnectedSession());
+  ::gnmi::SetRequest request;
+  if (!request.ParseFromString(set_request)) {
+    return absl::InvalidArgumentError("unreadable SetRequest");
+  }
+  if (options_.target) {
+    request.mutable_prefix()->set_target(*options_.target);
+  } else {
+    request.mutable_prefix()->clear_target();
+  }
+  ::gnmi::SetResponse response;
+  grpc::ClientContext call;
+  PrepareContext(call, options_.rpc_timeout);
+  RETURN_IF_ERROR(
+      Answered(*session, session->stub->Set(&call, request, &response), "Set"));
+  return response.SerializeAsString();
 }
 
 absl::Status GnmiDriver::Set(const Transaction& transaction) {
-  auto session = CurrentSession();
+  return SetWithTimestamp(transaction).status();
+}
+
+absl::StatusOr<int64_t> GnmiDriver::SetWithTimestamp(
+    const Transaction& transaction) {
+  ASSIGN_OR_RETURN(auto session, ConnectedSession());
   auto translator = Translator();
-  if (!session || !translator) {
-    return absl::UnavailableError(
-        absl::StrCat(log_name_, " is not connected: ", Status().last_error));
-  }
   ::gnmi::SetRequest request;
   if (options_.target) request.mutable_prefix()->set_target(*options_.target);
   const WireEncoding encoding = session->encoding;
@@ -666,15 +744,9 @@ absl::Status GnmiDriver::Set(const Transaction& transaction) {
   ::gnmi::SetResponse response;
   grpc::ClientContext call;
   PrepareContext(call, options_.rpc_timeout);
-  grpc::Status answer = session->stub->Set(&call, request, &response);
-  if (!answer.ok()) {
-    absl::Status status = FromGrpc(answer, log_name_ + ": Set");
-    if (status.code() == absl::StatusCode::kUnavailable) {
-      ReportLinkLoss(*session, status);
-    }
-    return status;
-  }
-  return absl::OkStatus();
+  RETURN_IF_ERROR(
+      Answered(*session, session->stub->Set(&call, request, &response), "Set"));
+  return response.timestamp();
 }
 
 absl::StatusOr<std::unique_ptr<Subscription>> GnmiDriver::Subscribe(
@@ -682,10 +754,13 @@ absl::StatusOr<std::unique_ptr<Subscription>> GnmiDriver::Subscribe(
     std::shared_ptr<NotificationSink> sink) {
   if (!sink) return absl::InvalidArgumentError("no sink");
   if (specs.empty()) return absl::InvalidArgumentError("no subscription paths");
+  RETURN_IF_ERROR(ConnectedSession().status());
   auto translator = Translator();
-  if (!CurrentSession() || !translator) {
-    return absl::UnavailableError(
-        absl::StrCat(log_name_, " is not connected: ", Status().last_error));
+  for (const SubscriptionSpec& spec : specs) {
+    if (!spec.native_path.empty() && !options_.pass_through) {
+      return absl::NotFoundError(
+          absl::StrCat(spec.xpath, " is outside the loaded models"));
+    }
   }
   ASSIGN_OR_RETURN(auto request,
                    BuildSubscribeRequest(*this, *translator, specs));

@@ -5,9 +5,10 @@
 // The device's models are read from its Capabilities at connect and loaded
 // from southgate's YANG search path; everything crossing the driver API is
 // converted through that schema (gNMI paths <-> XPath, the device's encoding
-// <-> RFC 7951 JSON). Models southgate does not have are left out (the
-// device is "degraded", see Status().last_error): paths into them are
-// unknown to the daemon.
+// <-> RFC 7951 JSON). Models southgate does not have are passed through
+// (PassesThroughUnknownPaths): requests naming them go to the device
+// unchanged and its answers come back unchanged, unvalidated; the device's
+// status says which models are passed through.
 //
 // Threading: gRPC stubs are thread-safe, so Get/Set run concurrently. One
 // background thread per device watches the channel, probes it when it is
@@ -57,6 +58,15 @@ class GnmiDriver : public Driver {
   absl::StatusOr<std::string> Get(const std::vector<std::string>& xpaths,
                                   DataType type) override;
   absl::Status Set(const Transaction& transaction) override;
+  absl::StatusOr<GetResult> GetWithTimestamp(
+      const std::vector<std::string>& xpaths, DataType type) override;
+  absl::StatusOr<int64_t> SetWithTimestamp(
+      const Transaction& transaction) override;
+  bool PassesThroughUnknownPaths() const override;
+  absl::StatusOr<std::string> GetNative(
+      const std::string& get_request) override;
+  absl::StatusOr<std::string> SetNative(
+      const std::string& set_request) override;
   bool SupportsConfirmedCommit() const override;
   absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(
       const std::vector<SubscriptionSpec>& specs,
@@ -98,6 +108,12 @@ class GnmiDriver : public Driver {
   void SetState(ConnectionState state, const std::string& error);
   void Worker();
   void LinkLostLocked(const absl::Status& cause);
+  // The connected session, or UNAVAILABLE saying why there is none.
+  absl::StatusOr<std::shared_ptr<const Session>> ConnectedSession() const;
+  // Sends one unary RPC's answer back: the device's error (a transport
+  // loss also starts a reconnect) or OK.
+  absl::Status Answered(const Session& session, const grpc::Status& answer,
+                        const char* operation);
   // A clearer message for common connection failures (TLS, auth);
   // `connecting`: the failure happened while setting up a connection.
   std::string Explain(const absl::Status& status, bool connecting) const;
@@ -114,7 +130,8 @@ class GnmiDriver : public Driver {
   uint64_t generation_ = 0;
   std::shared_ptr<const schema::YangContext> schema_;
   std::shared_ptr<const schema::GnmiTranslator> translator_;
-  std::vector<ModelInfo> models_;
+  std::vector<ModelInfo> models_;         // loaded into schema_
+  std::vector<ModelInfo> device_models_;  // as the device advertised them
   std::string degraded_reason_;
   std::string encoding_summary_;
   bool link_lost_ = false;

@@ -80,6 +80,8 @@ absl::StatusOr<GnmiOptions> ParseGnmiOptions(const DeviceSettings& settings) {
       }
     } else if (key == "commit_extension") {
       status = kOptions.Bool(key, value, options.commit_extension);
+    } else if (key == "pass_through") {
+      status = kOptions.Bool(key, value, options.pass_through);
     } else if (key == "connect_timeout_ms") {
       status = kOptions.Milliseconds(key, value, options.connect_timeout, 1);
     } else if (key == "rpc_timeout_ms") {

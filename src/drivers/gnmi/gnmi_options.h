@@ -33,6 +33,9 @@ struct GnmiOptions {
   // Forced upstream encoding; unset: the best the device advertises.
   std::optional<WireEncoding> encoding;
   bool commit_extension = true;  // forward the gnmi_ext Commit extension
+  // Forward requests for models southgate has not loaded unchanged
+  // (Driver::PassesThroughUnknownPaths); false answers NOT_FOUND.
+  bool pass_through = true;
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds rpc_timeout{30000};
   // HTTP/2 keepalive pings (southgate servers accept one per 10 s).

@@ -69,8 +69,14 @@ absl::StatusOr<::gnmi::SubscribeRequest> BuildSubscribeRequest(
   }
   for (const SubscriptionSpec& spec : specs) {
     ::gnmi::Subscription* subscription = list->add_subscription();
-    ASSIGN_OR_RETURN(*subscription->mutable_path(),
-                     translator.ToGnmiPath(spec.xpath));
+    if (!spec.native_path.empty()) {
+      if (!subscription->mutable_path()->ParseFromString(spec.native_path)) {
+        return absl::InvalidArgumentError("unreadable native path");
+      }
+    } else {
+      ASSIGN_OR_RETURN(*subscription->mutable_path(),
+                       translator.ToGnmiPath(spec.xpath));
+    }
     switch (spec.mode) {
       case SubscriptionMode::kTargetDefined:
         subscription->set_mode(::gnmi::TARGET_DEFINED);
@@ -93,11 +99,13 @@ absl::StatusOr<std::unique_ptr<Subscription>> GnmiSubscription::Start(
     const std::vector<SubscriptionSpec>& specs,
     std::shared_ptr<NotificationSink> sink) {
   bool sample_only = true;
+  bool native = true;
   for (const auto& spec : specs) {
     if (spec.mode != SubscriptionMode::kSample) sample_only = false;
+    if (spec.native_path.empty()) native = false;
   }
   std::unique_ptr<GnmiSubscription> subscription(new GnmiSubscription(
-      driver, std::move(request), sample_only, std::move(sink)));
+      driver, std::move(request), sample_only, native, std::move(sink)));
   GnmiSubscription* self = subscription.get();
   self->thread_ = std::thread([self] { self->Run(); });
   return subscription;
@@ -105,11 +113,12 @@ absl::StatusOr<std::unique_ptr<Subscription>> GnmiSubscription::Start(
 
 GnmiSubscription::GnmiSubscription(GnmiDriver* driver,
                                    ::gnmi::SubscribeRequest request,
-                                   bool sample_only,
+                                   bool sample_only, bool native,
                                    std::shared_ptr<NotificationSink> sink)
     : driver_(driver),
       request_(std::move(request)),
       sample_only_(sample_only),
+      native_(native),
       sink_(std::move(sink)) {}
 
 GnmiSubscription::~GnmiSubscription() {
@@ -239,7 +248,10 @@ absl::Status GnmiSubscription::RunStream(
         }
         bytes = joined;
       }
-      switch (ScanSubscribeResponse(bytes, wire)) {
+      // Passed-through data is forwarded as parsed messages, never
+      // converted: only translated streams take the wire fast path.
+      switch (native_ ? WireResponse::kOther
+                      : ScanSubscribeResponse(bytes, wire)) {
         case WireResponse::kNotification:
           OnWireNotification(wire, converter);
           break;
@@ -288,6 +300,10 @@ absl::Status GnmiSubscription::RunStream(
 void GnmiSubscription::OnUpdate(const ::gnmi::Notification& notification,
                                 const schema::GnmiTranslator& translator,
                                 StreamLeafConverter& converter) {
+  if (native_) {
+    OnNativeUpdate(notification);
+    return;
+  }
   Notification out;
   out.timestamp_ns =
       notification.timestamp() > 0 ? notification.timestamp() : WallNs();
@@ -370,6 +386,61 @@ void GnmiSubscription::KeepChanged(
   updates.resize(kept);
 }
 
+void GnmiSubscription::OnNativeUpdate(
+    const ::gnmi::Notification& notification) {
+  Notification out;
+  out.timestamp_ns =
+      notification.timestamp() > 0 ? notification.timestamp() : WallNs();
+  const bool suppress_unchanged = resyncing_ && syncing_ && !sample_only_;
+  for (const ::gnmi::Update& update : notification.update()) {
+    // The full path, without the device's target, and the value untouched.
+    ::gnmi::Update full;
+    *full.mutable_path() =
+        schema::JoinPaths(notification.prefix(), update.path());
+    *full.mutable_val() = update.val();
+    if (update.duplicates() != 0) full.set_duplicates(update.duplicates());
+    Notification::LeafUpdate leaf;
+    leaf.xpath = schema::NativePathKey(full.path());
+    leaf.native_update = full.SerializeAsString();
+    if (syncing_) seen_.insert(leaf.xpath);
+    auto it = known_.find(leaf.xpath);
+    if (it != known_.end()) {
+      if (suppress_unchanged && it->second == leaf.native_update) continue;
+      it->second = leaf.native_update;
+    } else {
+      known_.emplace(leaf.xpath, leaf.native_update);
+    }
+    out.updates.push_back(std::move(leaf));
+  }
+  for (const ::gnmi::Path& path : notification.delete_()) {
+    const ::gnmi::Path full = schema::JoinPaths(notification.prefix(), path);
+    const std::string key = schema::NativePathKey(full);
+    bool matched = false;
+    for (auto it = known_.begin(); it != known_.end();) {
+      if (key.ends_with("/") ? it->first.starts_with(key)
+                             : IsAtOrBelow(it->first, key)) {
+        out.native_deletes.push_back(NativeDeleteOf(it->first, it->second));
+        known_.erase(it++);
+        matched = true;
+      } else {
+        ++it;
+      }
+    }
+    if (!matched) {
+      out.native_deletes.push_back({key, full.SerializeAsString()});
+    }
+  }
+  if (out.updates.empty() && out.native_deletes.empty()) return;
+  sink_->OnNotification(std::move(out));
+}
+
+Notification::NativeDelete GnmiSubscription::NativeDeleteOf(
+    const std::string& key, const std::string& update_bytes) {
+  ::gnmi::Update update;
+  update.ParseFromString(update_bytes);
+  return {key, update.path().SerializeAsString()};
+}
+
 void GnmiSubscription::OnSyncResponse() {
   if (syncing_ && resyncing_) {
     // What the device no longer has after the reconnect was deleted while
@@ -378,16 +449,21 @@ void GnmiSubscription::OnSyncResponse() {
     gone.timestamp_ns = WallNs();
     for (auto it = known_.begin(); it != known_.end();) {
       if (!seen_.contains(it->first)) {
-        gone.deletes.push_back(it->first);
+        if (native_) {
+          gone.native_deletes.push_back(NativeDeleteOf(it->first, it->second));
+        } else {
+          gone.deletes.push_back(it->first);
+        }
         known_.erase(it++);
       } else {
         ++it;
       }
     }
     std::sort(gone.deletes.begin(), gone.deletes.end());
-    if (!gone.deletes.empty()) {
+    if (!gone.deletes.empty() || !gone.native_deletes.empty()) {
       spdlog::info("{}: resync after reconnect: {} leaves vanished",
-                   driver_->log_name(), gone.deletes.size());
+                   driver_->log_name(),
+                   gone.deletes.size() + gone.native_deletes.size());
       sink_->OnNotification(std::move(gone));
     }
   }

@@ -37,7 +37,8 @@ class GnmiSubscription : public Subscription {
 
  private:
   GnmiSubscription(GnmiDriver* driver, ::gnmi::SubscribeRequest request,
-                   bool sample_only, std::shared_ptr<NotificationSink> sink);
+                   bool sample_only, bool native,
+                   std::shared_ptr<NotificationSink> sink);
   void Run();
   // One upstream stream, until it ends; its final status.
   absl::Status RunStream(const Session& session,
@@ -51,6 +52,11 @@ class GnmiSubscription : public Subscription {
   // during a resync; records the rest as known (and seen while syncing).
   void KeepChanged(std::vector<Notification::LeafUpdate>& updates,
                    size_t first);
+  // Pass-through (every path outside the loaded models): updates go on as
+  // the device sent them, keyed by NativePathKey.
+  void OnNativeUpdate(const ::gnmi::Notification& notification);
+  static Notification::NativeDelete NativeDeleteOf(
+      const std::string& key, const std::string& update_bytes);
   void OnSyncResponse();
   // Waits `delay` unless stopped; false when stopped.
   bool Sleep(std::chrono::milliseconds delay);
@@ -58,6 +64,7 @@ class GnmiSubscription : public Subscription {
   GnmiDriver* const driver_;
   ::gnmi::SubscribeRequest request_;
   const bool sample_only_;  // SAMPLE repeats values: never suppress them
+  const bool native_;       // passed through untranslated
   const std::shared_ptr<NotificationSink> sink_;
 
   std::mutex mutex_;
@@ -67,8 +74,9 @@ class GnmiSubscription : public Subscription {
   std::thread thread_;
 
   // Reader thread only.
-  absl::flat_hash_map<std::string, std::string> known_;  // path -> JSON
-  absl::flat_hash_set<std::string> seen_;                // during a (re)sync
+  // data path -> JSON value (native: key -> the device's Update bytes)
+  absl::flat_hash_map<std::string, std::string> known_;
+  absl::flat_hash_set<std::string> seen_;  // during a (re)sync
   bool syncing_ = false;
   bool resyncing_ = false;
   bool synced_once_ = false;
