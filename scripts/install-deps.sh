@@ -24,7 +24,7 @@ packages=(
   python3-ncclient
   # ops tests: a real Prometheus scrapes the daemon
   prometheus
-  # the gNMI chain tests run daemon B with its clock a day behind, so that
+  # the gNMI chain tests run daemon B with its clock a day ahead, so that
   # timestamps passed through daemon A are told apart from A's own
   libfaketime
   # a real NETCONF device for the netconf driver's tests (tests/netconf)

@@ -163,12 +163,12 @@ enum class SubscriptionMode { kTargetDefined, kOnChange, kSample };
 
 struct SubscriptionSpec {
   std::string xpath;  // may contain XPath wildcards
+  SubscriptionMode mode = SubscriptionMode::kOnChange;
+  int64_t sample_interval_ns = 0;
   // Pass-through (Driver::PassesThroughUnknownPaths): the serialized
   // gnmi.Path (origin, no target) the schema could not translate; `xpath`
   // is then only a key naming it (NativePathKey).
   std::string native_path;
-  SubscriptionMode mode = SubscriptionMode::kOnChange;
-  int64_t sample_interval_ns = 0;
 };
 
 // A live driver subscription; destroying it cancels it and, once the

@@ -46,7 +46,7 @@ TEST(PluginLoaderTest, RefusesAnotherAbiVersionAndUnloadsIt) {
   EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(status.message(), HasSubstr(path));
   EXPECT_THAT(status.message(),
-              HasSubstr("expected \"southgate-driver-abi/5\""));
+              HasSubstr(std::string("expected \"") + kDriverAbiVersion + "\""));
   EXPECT_THAT(status.message(), HasSubstr("found \"southgate-driver-abi/0\""));
   EXPECT_FALSE(registry.Contains("bad_abi")) << "register must not be called";
   EXPECT_TRUE(loader.loaded().empty());

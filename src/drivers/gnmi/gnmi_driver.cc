@@ -402,7 +402,10 @@ absl::Status GnmiDriver::LoadSchema(
       problems.empty()
           ? ""
           : absl::StrCat("models not in southgate's YANG search path: ",
-                         absl::StrJoin(problems, ", "));
+                         absl::StrJoin(problems, ", "),
+                         options_.pass_through
+                             ? " (passed through unvalidated)"
+                             : " (pass_through is off: unreachable)");
   if (!problems.empty()) spdlog::warn("{}: {}", log_name_, degraded_reason_);
   return absl::OkStatus();
 }
