@@ -178,8 +178,9 @@ std::string MtlsBConfig(const Pki& pki,
                     "auth:\n  throttle:\n    max_failures: 1000000\n");
 }
 
-absl::StatusOr<json> GetJson(gnmi::gNMI::Stub& stub, const gnmi::Path& path,
-                             gnmi::Encoding encoding) {
+absl::StatusOr<gnmi::GetResponse> GetResponseOf(gnmi::gNMI::Stub& stub,
+                                                const gnmi::Path& path,
+                                                gnmi::Encoding encoding) {
   gnmi::GetRequest request;
   *request.mutable_prefix() = gnmi::Path();
   request.mutable_prefix()->set_target(path.target());
@@ -194,6 +195,14 @@ absl::StatusOr<json> GetJson(gnmi::gNMI::Stub& stub, const gnmi::Path& path,
     return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
                         status.error_message());
   }
+  return response;
+}
+
+absl::StatusOr<json> GetJson(gnmi::gNMI::Stub& stub, const gnmi::Path& path,
+                             gnmi::Encoding encoding) {
+  absl::StatusOr<gnmi::GetResponse> got = GetResponseOf(stub, path, encoding);
+  if (!got.ok()) return got.status();
+  const gnmi::GetResponse& response = *got;
   if (response.notification_size() != 1 ||
       response.notification(0).update_size() != 1) {
     return absl::NotFoundError(response.DebugString());

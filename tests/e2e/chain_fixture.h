@@ -49,6 +49,16 @@ class Pki {
   std::string dir_;
 };
 
+// The daemons of one chain test suite (made in SetUpTestSuite), torn down
+// in reverse order: A's stub, A, B's stub, B, the PKI.
+struct ChainSuite {
+  std::unique_ptr<Pki> pki = std::make_unique<Pki>();
+  std::unique_ptr<DaemonProcess> b;
+  std::unique_ptr<gnmi::gNMI::Stub> b_stub;
+  std::unique_ptr<DaemonProcess> a;
+  std::unique_ptr<gnmi::gNMI::Stub> a_stub;
+};
+
 // Daemon B's server section: its certificate for b.test and, for mutual
 // TLS, the CA its clients' certificates must chain to.
 std::string BTls(const Pki& pki, bool require_client_cert);
@@ -103,6 +113,11 @@ struct DeviceState {
   std::vector<std::string> device_encodings;
   std::vector<std::string> models;
 };
+
+// Get of one path (its target is the request's) as admin.
+absl::StatusOr<gnmi::GetResponse> GetResponseOf(
+    gnmi::gNMI::Stub& stub, const gnmi::Path& path,
+    gnmi::Encoding encoding = gnmi::JSON_IETF);
 
 // Get of one path as JSON (the single update's value).
 absl::StatusOr<nlohmann::json> GetJson(

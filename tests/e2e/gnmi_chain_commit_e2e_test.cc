@@ -99,110 +99,103 @@ constexpr char kSeeded[] = "uplink to core-1";
 class GnmiChainCommitTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    pki_ = new Pki();
-    b_ = new DaemonProcess(MtlsBConfig(*pki_, {"update_interval_ms: 0"}));
+    chain_ = new ChainSuite();
+    chain_->b = std::make_unique<DaemonProcess>(
+        MtlsBConfig(*chain_->pki, {"update_interval_ms: 0"}));
     ASSERT_TRUE(WaitServing([] {
-      return BChannel(*pki_, b_->address(), true);
-    })) << b_->Log();
-    b_stub_ =
-        gnmi::gNMI::NewStub(BChannel(*pki_, b_->address(), true)).release();
-    std::vector<std::string> off = MtlsOptions(*pki_);
+      return BChannel(*chain_->pki, chain_->b->address(), true);
+    })) << chain_->b->Log();
+    chain_->b_stub =
+        gnmi::gNMI::NewStub(BChannel(*chain_->pki, chain_->b->address(), true));
+    std::vector<std::string> off = MtlsOptions(*chain_->pki);
     off.push_back("commit_extension: false");
-    const std::string admin = pki_->File("admin.pw");
-    a_ = new DaemonProcess(TestConfig(
-        ChainDeviceYaml("r1", b_->address(), MtlsOptions(*pki_), admin) +
-        ChainDeviceYaml("r1off", b_->address(), off, admin)));
-    ASSERT_TRUE(WaitAServing(*a_)) << a_->Log();
-    a_stub_ = gnmi::gNMI::NewStub(a_->TlsChannel()).release();
-    ASSERT_TRUE(WaitConnected(*a_stub_, {"r1", "r1off"})) << a_->Log();
+    const std::string admin = chain_->pki->File("admin.pw");
+    chain_->a = std::make_unique<DaemonProcess>(
+        TestConfig(ChainDeviceYaml("r1", chain_->b->address(),
+                                   MtlsOptions(*chain_->pki), admin) +
+                   ChainDeviceYaml("r1off", chain_->b->address(), off, admin)));
+    ASSERT_TRUE(WaitAServing(*chain_->a)) << chain_->a->Log();
+    chain_->a_stub = gnmi::gNMI::NewStub(chain_->a->TlsChannel());
+    ASSERT_TRUE(WaitConnected(*chain_->a_stub, {"r1", "r1off"}))
+        << chain_->a->Log();
   }
   static void TearDownTestSuite() {
-    delete a_stub_;
-    delete a_;
-    delete b_stub_;
-    delete b_;
-    delete pki_;
+    delete chain_;
+    chain_ = nullptr;
   }
   // Every test starts with B's seed value and no commit waiting: a test
   // that failed half way must not leave its commit to the next one.
   void SetUp() override {
-    ASSERT_TRUE(SetUpdate(*b_stub_, Description("r1"),
+    ASSERT_TRUE(SetUpdate(*chain_->b_stub, Description("r1"),
                           std::string("\"") + kSeeded + "\"")
                     .ok());
   }
   void TearDown() override {
     for (const char* id : {"t1", "t2"}) {
-      (void)FollowUp(*b_stub_, "r1", Action::kCancel, id);
+      (void)FollowUp(*chain_->b_stub, "r1", Action::kCancel, id);
     }
   }
 
-  static Pki* pki_;
-  static DaemonProcess* b_;
-  static DaemonProcess* a_;
-  static gnmi::gNMI::Stub* b_stub_;
-  static gnmi::gNMI::Stub* a_stub_;
+  static ChainSuite* chain_;
 };
-Pki* GnmiChainCommitTest::pki_ = nullptr;
-DaemonProcess* GnmiChainCommitTest::b_ = nullptr;
-DaemonProcess* GnmiChainCommitTest::a_ = nullptr;
-gnmi::gNMI::Stub* GnmiChainCommitTest::b_stub_ = nullptr;
-gnmi::gNMI::Stub* GnmiChainCommitTest::a_stub_ = nullptr;
+ChainSuite* GnmiChainCommitTest::chain_ = nullptr;
 
 TEST_F(GnmiChainCommitTest, CommitThenConfirmKeepsTheValueOnB) {
   const auto rollback = std::chrono::seconds(2);
   const auto committed = std::chrono::steady_clock::now();
   grpc::Status status =
-      CommitDescription(*a_stub_, Description("r1"), "confirmed via A", "t1",
-                        std::chrono::milliseconds(rollback).count());
+      CommitDescription(*chain_->a_stub, Description("r1"), "confirmed via A",
+                        "t1", std::chrono::milliseconds(rollback).count());
   ASSERT_TRUE(status.ok()) << status.error_message();
-  EXPECT_EQ(DescriptionOf(*b_stub_, "r1"), "confirmed via A");
-  status = FollowUp(*a_stub_, "r1", Action::kConfirm, "t1");
+  EXPECT_EQ(DescriptionOf(*chain_->b_stub, "r1"), "confirmed via A");
+  status = FollowUp(*chain_->a_stub, "r1", Action::kConfirm, "t1");
   ASSERT_TRUE(status.ok()) << status.error_message()
                            << " (confirmed after the deadline?)";
   // Past the deadline (and a margin for B's timer) the value stays, on A
   // and on B.
   std::this_thread::sleep_until(committed + rollback + std::chrono::seconds(1));
-  EXPECT_EQ(DescriptionOf(*b_stub_, "r1"), "confirmed via A");
-  EXPECT_EQ(DescriptionOf(*a_stub_, "r1"), "confirmed via A");
+  EXPECT_EQ(DescriptionOf(*chain_->b_stub, "r1"), "confirmed via A");
+  EXPECT_EQ(DescriptionOf(*chain_->a_stub, "r1"), "confirmed via A");
   // Nothing waits any more: a second confirm is FAILED_PRECONDITION (B's
   // code, through A), and a plain Set works again.
-  status = FollowUp(*a_stub_, "r1", Action::kConfirm, "t1");
+  status = FollowUp(*chain_->a_stub, "r1", Action::kConfirm, "t1");
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
       << status.error_message();
   EXPECT_THAT(status.error_message(), HasSubstr("nothing changed"));
-  ASSERT_TRUE(SetUpdate(*a_stub_, Description("r1"), "\"plain again\"").ok());
-  EXPECT_EQ(DescriptionOf(*b_stub_, "r1"), "plain again");
+  ASSERT_TRUE(
+      SetUpdate(*chain_->a_stub, Description("r1"), "\"plain again\"").ok());
+  EXPECT_EQ(DescriptionOf(*chain_->b_stub, "r1"), "plain again");
 }
 
 TEST_F(GnmiChainCommitTest, CommitThenCancelPutsTheValueBackAndStreamsIt) {
   const std::string leaf = "interfaces/interface[name=eth0]/description";
-  StreamClient stream(a_->TlsChannel(),
+  StreamClient stream(chain_->a->TlsChannel(),
                       StreamRequest(Description("r1"), gnmi::ON_CHANGE));
   ASSERT_TRUE(stream.WaitSynced());
   ASSERT_TRUE(stream.WaitValue(leaf, std::string("\"") + kSeeded + "\""));
 
-  grpc::Status status = CommitDescription(*a_stub_, Description("r1"),
+  grpc::Status status = CommitDescription(*chain_->a_stub, Description("r1"),
                                           "to be cancelled", "t1", 600'000);
   ASSERT_TRUE(status.ok()) << status.error_message();
-  EXPECT_EQ(DescriptionOf(*b_stub_, "r1"), "to be cancelled");
+  EXPECT_EQ(DescriptionOf(*chain_->b_stub, "r1"), "to be cancelled");
   ASSERT_TRUE(stream.WaitValue(leaf, "\"to be cancelled\""));
   const size_t before_cancel = stream.size();
 
   // While t1 waits: a Set without the extension and a second commit are
   // FAILED_PRECONDITION and change nothing.
-  status = SetUpdate(*a_stub_, Description("r1", "eth1"), "\"not now\"");
+  status = SetUpdate(*chain_->a_stub, Description("r1", "eth1"), "\"not now\"");
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
       << status.error_message();
   EXPECT_THAT(status.error_message(), HasSubstr("'t1'"));
-  status = CommitDescription(*a_stub_, Description("r1", "eth1"), "second",
-                             "t2", 600'000);
+  status = CommitDescription(*chain_->a_stub, Description("r1", "eth1"),
+                             "second", "t2", 600'000);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
       << status.error_message();
-  EXPECT_EQ(DescriptionOf(*b_stub_, "r1", "eth1"), "uplink to core-2");
+  EXPECT_EQ(DescriptionOf(*chain_->b_stub, "r1", "eth1"), "uplink to core-2");
 
-  status = FollowUp(*a_stub_, "r1", Action::kCancel, "t1");
+  status = FollowUp(*chain_->a_stub, "r1", Action::kCancel, "t1");
   ASSERT_TRUE(status.ok()) << status.error_message();
-  EXPECT_EQ(DescriptionOf(*b_stub_, "r1"), kSeeded);
+  EXPECT_EQ(DescriptionOf(*chain_->b_stub, "r1"), kSeeded);
   // The rollback reaches A's subscriber like any change on B.
   EXPECT_TRUE(stream.WaitValue(leaf, std::string("\"") + kSeeded + "\"",
                                before_cancel));
@@ -210,43 +203,43 @@ TEST_F(GnmiChainCommitTest, CommitThenCancelPutsTheValueBackAndStreamsIt) {
 }
 
 TEST_F(GnmiChainCommitTest, UnconfirmedCommitExpiresOnB) {
-  grpc::Status status =
-      CommitDescription(*a_stub_, Description("r1"), "expiring", "t1", 3000);
+  grpc::Status status = CommitDescription(*chain_->a_stub, Description("r1"),
+                                          "expiring", "t1", 3000);
   ASSERT_TRUE(status.ok()) << status.error_message();
   // B rolls back by itself (bounded wait, nobody sends anything).
-  EXPECT_TRUE(WaitDescription(*b_stub_, "r1", kSeeded))
-      << DescriptionOf(*b_stub_, "r1");
+  EXPECT_TRUE(WaitDescription(*chain_->b_stub, "r1", kSeeded))
+      << DescriptionOf(*chain_->b_stub, "r1");
   EXPECT_TRUE(WaitFor([] {
-    return b_->Log().find("commit 't1' not confirmed in time") !=
+    return chain_->b->Log().find("commit 't1' not confirmed in time") !=
            std::string::npos;
   }));
-  status = FollowUp(*a_stub_, "r1", Action::kConfirm, "t1");
+  status = FollowUp(*chain_->a_stub, "r1", Action::kConfirm, "t1");
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
       << status.error_message();
-  EXPECT_EQ(DescriptionOf(*b_stub_, "r1"), kSeeded);
+  EXPECT_EQ(DescriptionOf(*chain_->b_stub, "r1"), kSeeded);
 }
 
 TEST_F(GnmiChainCommitTest, WrongOrMissingIdIsRefusedAndChangesNothing) {
-  grpc::Status status = CommitDescription(*a_stub_, Description("r1"),
+  grpc::Status status = CommitDescription(*chain_->a_stub, Description("r1"),
                                           "right id only", "t1", 600'000);
   ASSERT_TRUE(status.ok()) << status.error_message();
   for (Action action :
        {Action::kConfirm, Action::kCancel, Action::kSetRollbackDuration}) {
-    status = FollowUp(*a_stub_, "r1", action, "wrong", 1000);
+    status = FollowUp(*chain_->a_stub, "r1", action, "wrong", 1000);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
         << status.error_message();
     EXPECT_THAT(status.error_message(), HasSubstr("'t1', not 'wrong'"));
   }
   // No id at all: A refuses it itself.
-  status = FollowUp(*a_stub_, "r1", Action::kConfirm, "");
+  status = FollowUp(*chain_->a_stub, "r1", Action::kConfirm, "");
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
       << status.error_message();
   EXPECT_THAT(status.error_message(), HasSubstr("without an id"));
   // The commit still waits, unchanged: the right id cancels it.
-  EXPECT_EQ(DescriptionOf(*b_stub_, "r1"), "right id only");
-  status = FollowUp(*a_stub_, "r1", Action::kCancel, "t1");
+  EXPECT_EQ(DescriptionOf(*chain_->b_stub, "r1"), "right id only");
+  status = FollowUp(*chain_->a_stub, "r1", Action::kCancel, "t1");
   ASSERT_TRUE(status.ok()) << status.error_message();
-  EXPECT_EQ(DescriptionOf(*b_stub_, "r1"), kSeeded);
+  EXPECT_EQ(DescriptionOf(*chain_->b_stub, "r1"), kSeeded);
 }
 
 TEST_F(GnmiChainCommitTest, SetRollbackDurationExtendsAndShortens) {
@@ -254,37 +247,39 @@ TEST_F(GnmiChainCommitTest, SetRollbackDurationExtendsAndShortens) {
   const auto first_rollback = std::chrono::seconds(2);
   const auto committed = std::chrono::steady_clock::now();
   grpc::Status status =
-      CommitDescription(*a_stub_, Description("r1"), "extended", "t1",
+      CommitDescription(*chain_->a_stub, Description("r1"), "extended", "t1",
                         std::chrono::milliseconds(first_rollback).count());
   ASSERT_TRUE(status.ok()) << status.error_message();
-  status =
-      FollowUp(*a_stub_, "r1", Action::kSetRollbackDuration, "t1", 600'000);
+  status = FollowUp(*chain_->a_stub, "r1", Action::kSetRollbackDuration, "t1",
+                    600'000);
   ASSERT_TRUE(status.ok()) << status.error_message();
   std::this_thread::sleep_until(committed + first_rollback +
                                 std::chrono::seconds(1));
-  EXPECT_EQ(DescriptionOf(*b_stub_, "r1"), "extended");
+  EXPECT_EQ(DescriptionOf(*chain_->b_stub, "r1"), "extended");
   // A zero duration is INVALID_ARGUMENT (A refuses it before B sees it).
-  status = FollowUp(*a_stub_, "r1", Action::kSetRollbackDuration, "t1", 0);
+  status =
+      FollowUp(*chain_->a_stub, "r1", Action::kSetRollbackDuration, "t1", 0);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
       << status.error_message();
   // Shortened: B rolls back soon (bounded wait).
-  status = FollowUp(*a_stub_, "r1", Action::kSetRollbackDuration, "t1", 500);
+  status =
+      FollowUp(*chain_->a_stub, "r1", Action::kSetRollbackDuration, "t1", 500);
   ASSERT_TRUE(status.ok()) << status.error_message();
-  EXPECT_TRUE(WaitDescription(*b_stub_, "r1", kSeeded))
-      << DescriptionOf(*b_stub_, "r1");
+  EXPECT_TRUE(WaitDescription(*chain_->b_stub, "r1", kSeeded))
+      << DescriptionOf(*chain_->b_stub, "r1");
 }
 
 TEST_F(GnmiChainCommitTest, CommitExtensionOffIsUnimplementedInA) {
-  grpc::Status status = CommitDescription(*a_stub_, Description("r1off"),
+  grpc::Status status = CommitDescription(*chain_->a_stub, Description("r1off"),
                                           "must not arrive", "t1", 600'000);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED)
       << status.error_message();
   EXPECT_THAT(status.error_message(),
               HasSubstr("does not support the commit (confirmed-commit)"));
-  EXPECT_EQ(DescriptionOf(*b_stub_, "r1"), kSeeded);
+  EXPECT_EQ(DescriptionOf(*chain_->b_stub, "r1"), kSeeded);
   // Nothing waits on B: its plain Sets go through.
-  ASSERT_TRUE(SetUpdate(*b_stub_, Description("r1"), "\"free\"").ok());
-  EXPECT_EQ(DescriptionOf(*b_stub_, "r1"), "free");
+  ASSERT_TRUE(SetUpdate(*chain_->b_stub, Description("r1"), "\"free\"").ok());
+  EXPECT_EQ(DescriptionOf(*chain_->b_stub, "r1"), "free");
 }
 
 // ---------------------------------------------------------------------------

@@ -52,24 +52,6 @@ gnmi::Path System(const std::string& target, const std::string& leaf = "") {
   return path;
 }
 
-absl::StatusOr<gnmi::GetResponse> Get(gnmi::gNMI::Stub& stub,
-                                      const gnmi::Path& path,
-                                      gnmi::Encoding encoding) {
-  gnmi::GetRequest request;
-  request.mutable_prefix()->set_target(path.target());
-  *request.add_path() = path;
-  request.mutable_path(0)->clear_target();
-  request.set_encoding(encoding);
-  gnmi::GetResponse response;
-  auto context = ContextFor("admin", "admin");
-  grpc::Status status = stub.Get(context.get(), request, &response);
-  if (!status.ok()) {
-    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                        status.error_message());
-  }
-  return response;
-}
-
 // Every update of a GetResponse, serialized: what must match byte for byte.
 std::vector<std::string> UpdateBytes(const gnmi::GetResponse& response) {
   std::vector<std::string> out;
@@ -89,21 +71,22 @@ std::string Hostname(gnmi::gNMI::Stub& b) {
 class GnmiChainPassThroughTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    pki_ = new Pki();
-    b_ = new DaemonProcess(
+    chain_ = new ChainSuite();
+    chain_->b = std::make_unique<DaemonProcess>(
         TestConfig(SimDeviceYaml("r1", {"update_interval_ms: 0"}),
-                   BTls(*pki_, false)),
-        {}, "",
-        {std::string("LD_PRELOAD=") + kFakeTimeLibrary, "FAKETIME=+1d",
-         "FAKETIME_DONT_FAKE_MONOTONIC=1"});
+                   BTls(*chain_->pki, false)),
+        std::vector<std::string>{}, std::string(),
+        std::vector<std::string>{std::string("LD_PRELOAD=") + kFakeTimeLibrary,
+                                 "FAKETIME=+1d",
+                                 "FAKETIME_DONT_FAKE_MONOTONIC=1"});
     ASSERT_TRUE(WaitServing([] {
-      return BChannel(*pki_, b_->address(), false);
-    })) << b_->Log();
-    b_stub_ =
-        gnmi::gNMI::NewStub(BChannel(*pki_, b_->address(), false)).release();
+      return BChannel(*chain_->pki, chain_->b->address(), false);
+    })) << chain_->b->Log();
+    chain_->b_stub = gnmi::gNMI::NewStub(
+        BChannel(*chain_->pki, chain_->b->address(), false));
 
     // A's YANG search path: the interface models and their imports only.
-    const std::string yang = pki_->dir() + "/a-yang";
+    const std::string yang = chain_->pki->dir() + "/a-yang";
     fs::create_directories(yang);
     for (const auto& entry : fs::directory_iterator(kIetfModules)) {
       const std::string name = entry.path().filename();
@@ -116,43 +99,34 @@ class GnmiChainPassThroughTest : public ::testing::Test {
       }
     }
     const std::vector<std::string> tls = {
-        "tls_ca_file: " + pki_->File("ca.crt"), "rpc_timeout_ms: 10000"};
+        "tls_ca_file: " + chain_->pki->File("ca.crt"), "rpc_timeout_ms: 10000"};
     std::vector<std::string> closed = tls;
     closed.push_back("pass_through: false");
     const std::string devices =
-        ChainDeviceYaml("edge", b_->address(), tls, pki_->File("admin.pw")) +
-        ChainDeviceYaml("closed", b_->address(), closed,
-                        pki_->File("admin.pw"));
-    a_ = new DaemonProcess(
+        ChainDeviceYaml("edge", chain_->b->address(), tls,
+                        chain_->pki->File("admin.pw")) +
+        ChainDeviceYaml("closed", chain_->b->address(), closed,
+                        chain_->pki->File("admin.pw"));
+    chain_->a = std::make_unique<DaemonProcess>(
         absl::StrReplaceAll(TestConfig(devices), {{kIetfModules, yang}}));
-    ASSERT_TRUE(WaitAServing(*a_)) << a_->Log();
-    a_stub_ = gnmi::gNMI::NewStub(a_->TlsChannel()).release();
-    ASSERT_TRUE(WaitConnected(*a_stub_, {"edge", "closed"})) << a_->Log();
+    ASSERT_TRUE(WaitAServing(*chain_->a)) << chain_->a->Log();
+    chain_->a_stub = gnmi::gNMI::NewStub(chain_->a->TlsChannel());
+    ASSERT_TRUE(WaitConnected(*chain_->a_stub, {"edge", "closed"}))
+        << chain_->a->Log();
   }
   static void TearDownTestSuite() {
-    delete a_stub_;
-    delete a_;
-    delete b_stub_;
-    delete b_;
-    delete pki_;
+    delete chain_;
+    chain_ = nullptr;
   }
 
-  static Pki* pki_;
-  static DaemonProcess* b_;
-  static DaemonProcess* a_;
-  static gnmi::gNMI::Stub* b_stub_;
-  static gnmi::gNMI::Stub* a_stub_;
+  static ChainSuite* chain_;
 };
-Pki* GnmiChainPassThroughTest::pki_ = nullptr;
-DaemonProcess* GnmiChainPassThroughTest::b_ = nullptr;
-DaemonProcess* GnmiChainPassThroughTest::a_ = nullptr;
-gnmi::gNMI::Stub* GnmiChainPassThroughTest::b_stub_ = nullptr;
-gnmi::gNMI::Stub* GnmiChainPassThroughTest::a_stub_ = nullptr;
+ChainSuite* GnmiChainPassThroughTest::chain_ = nullptr;
 
 TEST_F(GnmiChainPassThroughTest, CapabilitiesAndStateNameThePassedModels) {
   gnmi::CapabilityResponse response;
   auto context = ContextFor("admin", "admin");
-  ASSERT_TRUE(a_stub_->Capabilities(context.get(), {}, &response).ok());
+  ASSERT_TRUE(chain_->a_stub->Capabilities(context.get(), {}, &response).ok());
   std::set<std::string> models;
   for (const auto& model : response.supported_models()) {
     models.insert(model.name());
@@ -160,16 +134,18 @@ TEST_F(GnmiChainPassThroughTest, CapabilitiesAndStateNameThePassedModels) {
   // Served through A although A cannot load it.
   EXPECT_TRUE(models.count("ietf-system"));
   EXPECT_TRUE(models.count("ietf-interfaces"));
-  EXPECT_THAT(a_->Log(), HasSubstr("ietf-system"));
-  EXPECT_THAT(a_->Log(), HasSubstr("passed through unvalidated"));
+  EXPECT_THAT(chain_->a->Log(), HasSubstr("ietf-system"));
+  EXPECT_THAT(chain_->a->Log(), HasSubstr("passed through unvalidated"));
 }
 
 TEST_F(GnmiChainPassThroughTest, GetPassesThroughInEveryEncoding) {
   for (gnmi::Encoding encoding : {gnmi::JSON_IETF, gnmi::JSON, gnmi::PROTO}) {
     SCOPED_TRACE(gnmi::Encoding_Name(encoding));
-    auto via_a = Get(*a_stub_, System("edge", "hostname"), encoding);
-    ASSERT_TRUE(via_a.ok()) << via_a.status() << a_->Log();
-    auto direct = Get(*b_stub_, System("r1", "hostname"), encoding);
+    auto via_a =
+        GetResponseOf(*chain_->a_stub, System("edge", "hostname"), encoding);
+    ASSERT_TRUE(via_a.ok()) << via_a.status() << chain_->a->Log();
+    auto direct =
+        GetResponseOf(*chain_->b_stub, System("r1", "hostname"), encoding);
     ASSERT_TRUE(direct.ok()) << direct.status();
     ASSERT_EQ(via_a->notification_size(), 1);
     // B's answer, unchanged but for the target: southgate's name for B.
@@ -180,14 +156,15 @@ TEST_F(GnmiChainPassThroughTest, GetPassesThroughInEveryEncoding) {
         << via_a->notification(0).timestamp();
   }
   // A whole subtree, in B's own encoding of it.
-  auto tree = GetJson(*a_stub_, System("edge"));
+  auto tree = GetJson(*chain_->a_stub, System("edge"));
   ASSERT_TRUE(tree.ok()) << tree.status();
   EXPECT_EQ((*tree)["ietf-system:location"], json("lab rack 1"))
       << tree->dump();
 }
 
 TEST_F(GnmiChainPassThroughTest, TranslatedGetAndSetCarryTheDeviceTimestamp) {
-  auto got = Get(*a_stub_, Description("edge"), gnmi::JSON_IETF);
+  auto got =
+      GetResponseOf(*chain_->a_stub, Description("edge"), gnmi::JSON_IETF);
   ASSERT_TRUE(got.ok()) << got.status();
   ASSERT_EQ(got->notification_size(), 1);
   EXPECT_TRUE(FromB(got->notification(0).timestamp()));
@@ -199,7 +176,7 @@ TEST_F(GnmiChainPassThroughTest, TranslatedGetAndSetCarryTheDeviceTimestamp) {
   update->mutable_val()->set_json_ietf_val("\"stamped by B\"");
   gnmi::SetResponse response;
   auto context = ContextFor("admin", "admin");
-  ASSERT_TRUE(a_stub_->Set(context.get(), request, &response).ok());
+  ASSERT_TRUE(chain_->a_stub->Set(context.get(), request, &response).ok());
   EXPECT_TRUE(FromB(response.timestamp())) << response.timestamp();
   EXPECT_EQ(response.prefix().target(), "edge");
 }
@@ -213,10 +190,11 @@ TEST_F(GnmiChainPassThroughTest, SetPassesThroughAndAFailureChangesNothing) {
   gnmi::SetResponse response;
   {
     auto context = ContextFor("admin", "admin");
-    grpc::Status status = a_stub_->Set(context.get(), request, &response);
-    ASSERT_TRUE(status.ok()) << status.error_message() << a_->Log();
+    grpc::Status status =
+        chain_->a_stub->Set(context.get(), request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message() << chain_->a->Log();
   }
-  EXPECT_EQ(Hostname(*b_stub_), "\"renamed-by-a\"");
+  EXPECT_EQ(Hostname(*chain_->b_stub), "\"renamed-by-a\"");
   EXPECT_EQ(response.prefix().target(), "edge");
   EXPECT_TRUE(FromB(response.timestamp())) << response.timestamp();
   ASSERT_EQ(response.response_size(), 1);
@@ -238,23 +216,27 @@ TEST_F(GnmiChainPassThroughTest, SetPassesThroughAndAFailureChangesNothing) {
       "");
   offset->mutable_val()->set_json_ietf_val("99999");
   const std::string description_before =
-      GetJson(*b_stub_, Description("r1"))->dump();
+      GetJson(*chain_->b_stub, Description("r1"))->dump();
   auto context = ContextFor("admin", "admin");
-  grpc::Status status = a_stub_->Set(context.get(), bad, &response);
+  grpc::Status status = chain_->a_stub->Set(context.get(), bad, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::ABORTED)
       << status.error_message();
   EXPECT_THAT(status.error_message(), HasSubstr("timezone-utc-offset"));
-  EXPECT_EQ(Hostname(*b_stub_), "\"renamed-by-a\"");
-  EXPECT_EQ(GetJson(*b_stub_, Description("r1"))->dump(), description_before);
+  EXPECT_EQ(Hostname(*chain_->b_stub), "\"renamed-by-a\"");
+  EXPECT_EQ(GetJson(*chain_->b_stub, Description("r1"))->dump(),
+            description_before);
 }
 
 TEST_F(GnmiChainPassThroughTest, SubscribePassesThroughSharedAndDeletes) {
-  ASSERT_TRUE(WaitFor(
-      [&] { return TelemetryCounter(*b_stub_, "client-streams") == 0; }));
+  ASSERT_TRUE(WaitFor([&] {
+    return TelemetryCounter(*chain_->b_stub, "client-streams") == 0;
+  }));
   const gnmi::Path path = System("edge");
-  StreamClient first(a_->TlsChannel(), StreamRequest(path, gnmi::ON_CHANGE));
-  StreamClient second(a_->TlsChannel(), StreamRequest(path, gnmi::ON_CHANGE));
-  ASSERT_TRUE(first.WaitSynced()) << a_->Log();
+  StreamClient first(chain_->a->TlsChannel(),
+                     StreamRequest(path, gnmi::ON_CHANGE));
+  StreamClient second(chain_->a->TlsChannel(),
+                      StreamRequest(path, gnmi::ON_CHANGE));
+  ASSERT_TRUE(first.WaitSynced()) << chain_->a->Log();
   ASSERT_TRUE(second.WaitSynced());
   // As B names it (its first element unqualified).
   const std::string location = "system/location";
@@ -269,12 +251,13 @@ TEST_F(GnmiChainPassThroughTest, SubscribePassesThroughSharedAndDeletes) {
     if (!event.sync) EXPECT_TRUE(FromB(event.timestamp)) << event.path;
   }
   // One upstream stream to B for both clients.
-  EXPECT_EQ(TelemetryCounter(*a_stub_, "upstream-subscriptions"), 1u);
-  EXPECT_EQ(TelemetryCounter(*b_stub_, "client-streams"), 1u);
+  EXPECT_EQ(TelemetryCounter(*chain_->a_stub, "upstream-subscriptions"), 1u);
+  EXPECT_EQ(TelemetryCounter(*chain_->b_stub, "client-streams"), 1u);
 
   const size_t before = first.size();
   ASSERT_TRUE(
-      SetUpdate(*b_stub_, System("r1", "location"), "\"lab rack 9\"").ok());
+      SetUpdate(*chain_->b_stub, System("r1", "location"), "\"lab rack 9\"")
+          .ok());
   EXPECT_TRUE(first.WaitValue(location, "\"lab rack 9\"", before));
   EXPECT_TRUE(second.WaitValue(location, "\"lab rack 9\"", before));
 
@@ -283,7 +266,7 @@ TEST_F(GnmiChainPassThroughTest, SubscribePassesThroughSharedAndDeletes) {
   *remove.add_delete_() = System("", "location");
   gnmi::SetResponse response;
   auto context = ContextFor("admin", "admin");
-  ASSERT_TRUE(b_stub_->Set(context.get(), remove, &response).ok());
+  ASSERT_TRUE(chain_->b_stub->Set(context.get(), remove, &response).ok());
   EXPECT_TRUE(first.WaitUntil([&](const auto& events) {
     for (const auto& event : events) {
       if (event.deleted && event.path == location) return true;
@@ -294,16 +277,17 @@ TEST_F(GnmiChainPassThroughTest, SubscribePassesThroughSharedAndDeletes) {
 
 TEST_F(GnmiChainPassThroughTest, ErrorsComeFromTheDeviceOrTheSwitch) {
   // Unknown to A and to B: B's answer, passed back.
-  auto unknown =
-      Get(*a_stub_, MakePath({{"ietf-system:no-such-node", {}}}, "edge"),
-          gnmi::JSON_IETF);
+  auto unknown = GetResponseOf(
+      *chain_->a_stub, MakePath({{"ietf-system:no-such-node", {}}}, "edge"),
+      gnmi::JSON_IETF);
   EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound)
       << unknown.status();
   // A device with pass_through: false answers for itself.
-  auto closed = Get(*a_stub_, System("closed", "hostname"), gnmi::JSON_IETF);
+  auto closed = GetResponseOf(*chain_->a_stub, System("closed", "hostname"),
+                              gnmi::JSON_IETF);
   EXPECT_EQ(closed.status().code(), absl::StatusCode::kNotFound)
       << closed.status();
-  StreamClient stream(a_->TlsChannel(),
+  StreamClient stream(chain_->a->TlsChannel(),
                       StreamRequest(System("closed"), gnmi::ON_CHANGE));
   ASSERT_TRUE(WaitFor([&] { return stream.finished(); }));
   EXPECT_EQ(stream.status().error_code(), grpc::StatusCode::NOT_FOUND)

@@ -640,46 +640,43 @@ absl::StatusOr<GetResult> GnmiDriver::GetWithTimestamp(
   return result;
 }
 
-absl::StatusOr<std::string> GnmiDriver::GetNative(
-    const std::string& get_request) {
-  if (!options_.pass_through) return Driver::GetNative(get_request);
+template <typename Request, typename Response>
+absl::StatusOr<std::string> GnmiDriver::Forward(
+    const std::string& request_bytes, const char* operation,
+    grpc::Status (::gnmi::gNMI::Stub::*rpc)(grpc::ClientContext*,
+                                            const Request&, Response*)) {
   ASSIGN_OR_RETURN(auto session, ConnectedSession());
-  ::gnmi::GetRequest request;
-  if (!request.ParseFromString(get_request)) {
-    return absl::InvalidArgumentError("unreadable GetRequest");
+  Request request;
+  if (!request.ParseFromString(request_bytes)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unreadable ", operation, "Request"));
   }
   if (options_.target) {
     request.mutable_prefix()->set_target(*options_.target);
   } else {
     request.mutable_prefix()->clear_target();
   }
-  ::gnmi::GetResponse response;
+  Response response;
   grpc::ClientContext call;
   PrepareContext(call, options_.rpc_timeout);
   RETURN_IF_ERROR(
-      Answered(*session, session->stub->Get(&call, request, &response), "Get"));
+      Answered(*session, (session->stub.get()->*rpc)(&call, request, &response),
+               operation));
   return response.SerializeAsString();
+}
+
+absl::StatusOr<std::string> GnmiDriver::GetNative(
+    const std::string& get_request) {
+  if (!options_.pass_through) return Driver::GetNative(get_request);
+  return Forward<::gnmi::GetRequest, ::gnmi::GetResponse>(
+      get_request, "Get", &::gnmi::gNMI::Stub::Get);
 }
 
 absl::StatusOr<std::string> GnmiDriver::SetNative(
     const std::string& set_request) {
   if (!options_.pass_through) return Driver::SetNative(set_request);
-  ASSIGN_OR_RETURN(auto session, ConnectedSession());
-  ::gnmi::SetRequest request;
-  if (!request.ParseFromString(set_request)) {
-    return absl::InvalidArgumentError("unreadable SetRequest");
-  }
-  if (options_.target) {
-    request.mutable_prefix()->set_target(*options_.target);
-  } else {
-    request.mutable_prefix()->clear_target();
-  }
-  ::gnmi::SetResponse response;
-  grpc::ClientContext call;
-  PrepareContext(call, options_.rpc_timeout);
-  RETURN_IF_ERROR(
-      Answered(*session, session->stub->Set(&call, request, &response), "Set"));
-  return response.SerializeAsString();
+  return Forward<::gnmi::SetRequest, ::gnmi::SetResponse>(
+      set_request, "Set", &::gnmi::gNMI::Stub::Set);
 }
 
 absl::Status GnmiDriver::Set(const Transaction& transaction) {

@@ -114,6 +114,13 @@ class GnmiDriver : public Driver {
   // loss also starts a reconnect) or OK.
   absl::Status Answered(const Session& session, const grpc::Status& answer,
                         const char* operation);
+  // One passed-through unary RPC: the serialized request with the
+  // device's target, the device's serialized answer or its error.
+  template <typename Request, typename Response>
+  absl::StatusOr<std::string> Forward(
+      const std::string& request_bytes, const char* operation,
+      grpc::Status (::gnmi::gNMI::Stub::*rpc)(grpc::ClientContext*,
+                                              const Request&, Response*));
   // A clearer message for common connection failures (TLS, auth);
   // `connecting`: the failure happened while setting up a connection.
   std::string Explain(const absl::Status& status, bool connecting) const;
