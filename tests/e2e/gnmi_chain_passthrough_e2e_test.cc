@@ -227,6 +227,24 @@ TEST_F(GnmiChainPassThroughTest, SetPassesThroughAndAFailureChangesNothing) {
             description_before);
 }
 
+TEST_F(GnmiChainPassThroughTest, SubscribeOnceAnswersFromThePassedThroughFeed) {
+  gnmi::SubscribeRequest request =
+      StreamRequest(System("edge"), gnmi::ON_CHANGE);
+  request.mutable_subscribe()->set_mode(gnmi::SubscriptionList::ONCE);
+  StreamClient once(chain_->a->TlsChannel(), request);
+  ASSERT_TRUE(WaitFor([&] { return once.finished(); })) << chain_->a->Log();
+  EXPECT_TRUE(once.status().ok()) << once.status().error_message();
+  bool synced = false;
+  std::set<std::string> paths;
+  for (const auto& event : once.events()) {
+    if (event.sync) synced = true;
+    if (!event.sync && !synced) paths.insert(event.path);
+  }
+  EXPECT_TRUE(synced);
+  EXPECT_TRUE(paths.count("system/hostname")) << paths.size();
+  EXPECT_TRUE(paths.count("system/contact"));
+}
+
 TEST_F(GnmiChainPassThroughTest, SubscribePassesThroughSharedAndDeletes) {
   ASSERT_TRUE(WaitFor([&] {
     return TelemetryCounter(*chain_->b_stub, "client-streams") == 0;
