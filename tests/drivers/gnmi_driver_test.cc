@@ -427,6 +427,56 @@ TEST_F(GnmiConvertTest, WireUpdatesConvertLikeParsedOnes) {
   EXPECT_EQ(wire_out.size(), 8u);
 }
 
+// Slots let the stream keep per-leaf state in a vector: one per remembered
+// leaf path, dense, reassigned (with a new epoch) when the memo starts over.
+TEST_F(GnmiConvertTest, WireLeavesGetDenseSlotsPerEpoch) {
+  StreamLeafConverter converter(*translator_, /*max_paths=*/3);
+  const std::string prefix = ::gnmi::Path().SerializeAsString();
+  std::vector<Notification::LeafUpdate> out;
+  ::gnmi::TypedValue one;
+  one.set_json_ietf_val("\"1\"");
+  const std::string val = one.SerializeAsString();
+  auto slot_of = [&](const ::gnmi::Path& path, const std::string& value) {
+    const std::string path_bytes = path.SerializeAsString();
+    uint32_t slot = 7;
+    absl::Status status = converter.AppendWireLeaves(
+        prefix, WireUpdate{path_bytes, value}, out, &slot);
+    return std::make_pair(status.code(), slot);
+  };
+  auto counter = [&](const std::string& name) {
+    return Path({"interfaces-state", "interface", "statistics", "in-octets"},
+                name);
+  };
+  EXPECT_EQ(slot_of(counter("a"), val),
+            std::make_pair(absl::StatusCode::kOk, 0u));
+  EXPECT_EQ(slot_of(counter("b"), val),
+            std::make_pair(absl::StatusCode::kOk, 1u));
+  EXPECT_EQ(slot_of(counter("a"), val),
+            std::make_pair(absl::StatusCode::kOk, 0u));
+  ::gnmi::TypedValue bad;
+  bad.set_json_ietf_val("\"-1\"");
+  EXPECT_EQ(slot_of(counter("a"), bad.SerializeAsString()),
+            std::make_pair(absl::StatusCode::kInvalidArgument,
+                           StreamLeafConverter::kNoSlot));
+  // A container has no slot (several leaves), but is remembered.
+  ::gnmi::TypedValue object;
+  object.set_json_ietf_val(R"({"in-octets": "4"})");
+  EXPECT_EQ(
+      slot_of(Path({"interfaces-state", "interface", "statistics"}, "a"),
+              object.SerializeAsString()),
+      std::make_pair(absl::StatusCode::kOk, StreamLeafConverter::kNoSlot));
+  EXPECT_EQ(converter.epoch(), 0u);
+  // The fourth path starts the memo over: a new epoch, slots from 0.
+  EXPECT_EQ(slot_of(counter("c"), val),
+            std::make_pair(absl::StatusCode::kOk, 0u));
+  EXPECT_EQ(converter.epoch(), 1u);
+  EXPECT_EQ(slot_of(counter("a"), val),
+            std::make_pair(absl::StatusCode::kOk, 1u));
+  EXPECT_EQ(out.back().xpath,
+            "/ietf-interfaces:interfaces-state/interface[name='a']/"
+            "statistics/in-octets");
+}
+
 TEST(GnmiDriverTest, AnUnreachableDeviceSaysWhyInItsState) {
   // Port 1 on loopback: privileged and unused, so the connection is refused.
   const std::string address = "127.0.0.1:1";

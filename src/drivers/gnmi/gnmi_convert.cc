@@ -245,7 +245,7 @@ StreamLeafConverter::StreamLeafConverter(
     : translator_(translator), max_paths_(std::max<size_t>(1, max_paths)) {}
 
 template <typename ResolvePath>
-const std::optional<schema::ConcreteLeaf>* StreamLeafConverter::Lookup(
+const StreamLeafConverter::Remembered* StreamLeafConverter::Lookup(
     bool memoisable, ResolvePath resolve, absl::Status& status) {
   if (memoisable) {
     if (auto it = memo_.find(key_); it != memo_.end()) return &it->second;
@@ -257,13 +257,18 @@ const std::optional<schema::ConcreteLeaf>* StreamLeafConverter::Lookup(
     status = leaf.status();  // not remembered: errors stay rare and loud
     return nullptr;
   }
-  std::optional<schema::ConcreteLeaf> resolved;
-  if (leaf.ok()) resolved = *std::move(leaf);
+  Remembered resolved;
+  if (leaf.ok()) resolved.leaf = *std::move(leaf);
   if (!memoisable) {
     unremembered_ = std::move(resolved);
     return &unremembered_;
   }
-  if (memo_.size() >= max_paths_) memo_.clear();
+  if (memo_.size() >= max_paths_) {
+    memo_.clear();
+    next_slot_ = 0;
+    ++epoch_;
+  }
+  if (resolved.leaf) resolved.slot = next_slot_++;
   return &memo_.emplace(key_, std::move(resolved)).first->second;
 }
 
@@ -301,12 +306,13 @@ absl::Status StreamLeafConverter::AppendLeaves(
       },
       status);
   if (known == nullptr) return status;
-  return Append(*known, prefix, update, value, out);
+  return Append(known->leaf, prefix, update, value, out);
 }
 
 absl::Status StreamLeafConverter::AppendWireLeaves(
     std::string_view prefix, const WireUpdate& update,
-    std::vector<Notification::LeafUpdate>& out) {
+    std::vector<Notification::LeafUpdate>& out, uint32_t* slot) {
+  if (slot) *slot = kNoSlot;
   if (!wire_value_.ParseFromArray(update.val.data(),
                                   static_cast<int>(update.val.size()))) {
     return absl::InvalidArgumentError("a value that does not parse");
@@ -340,15 +346,16 @@ absl::Status StreamLeafConverter::AppendWireLeaves(
       },
       status);
   if (known == nullptr) return status;
-  if (known->has_value()) {
+  if (known->leaf.has_value()) {
     ASSIGN_OR_RETURN(std::string json_value,
-                     translator_.LeafJson(**known, wire_value_));
-    out.push_back({(*known)->xpath, std::move(json_value)});
+                     translator_.LeafJson(*known->leaf, wire_value_));
+    out.push_back({known->leaf->xpath, std::move(json_value)});
+    if (slot) *slot = known->slot;
     return absl::OkStatus();
   }
   RETURN_IF_ERROR(parse_paths());
   *parsed.mutable_val() = wire_value_;
-  return Append(*known, prefix_path, parsed, wire_value_, out);
+  return Append(known->leaf, prefix_path, parsed, wire_value_, out);
 }
 
 absl::StatusOr<std::vector<::gnmi::Update>> EditToUpdates(

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -85,9 +86,18 @@ class StreamLeafConverter {
   // The same for an update in wire form (ScanSubscribeResponse): the
   // serialized prefix and path are the memo key as they are, and are
   // parsed only for a path not remembered yet.
+  // `slot`, when given, is set to the path's slot (below) when the update
+  // was one remembered leaf, else to kNoSlot.
   absl::Status AppendWireLeaves(std::string_view prefix,
                                 const WireUpdate& update,
-                                std::vector<Notification::LeafUpdate>& out);
+                                std::vector<Notification::LeafUpdate>& out,
+                                uint32_t* slot = nullptr);
+
+  // Each remembered leaf path has a slot: a small number, dense from 0, for
+  // the caller to keep per-leaf state in a vector instead of a map. Slots
+  // are reassigned when epoch() changes (the memo started over).
+  static constexpr uint32_t kNoSlot = UINT32_MAX;
+  uint64_t epoch() const { return epoch_; }
 
   size_t remembered_paths() const { return memo_.size(); }
   // Paths resolved against the schema so far (misses of the memo).
@@ -96,22 +106,27 @@ class StreamLeafConverter {
  private:
   const schema::GnmiTranslator& translator_;
   const size_t max_paths_;
-  // Path key -> its one concrete leaf, or nullopt when the path names a
-  // container, list or several nodes (converted through a data tree).
-  absl::flat_hash_map<std::string, std::optional<schema::ConcreteLeaf>> memo_;
+  struct Remembered {
+    // The path's one concrete leaf, or nullopt when it names a container,
+    // list or several nodes (converted through a data tree).
+    std::optional<schema::ConcreteLeaf> leaf;
+    uint32_t slot = kNoSlot;
+  };
+  absl::flat_hash_map<std::string, Remembered> memo_;  // path key ->
   // The memo entry for the path in key_, resolving it on a miss with
   // `paths` (prefix, path); nullptr with `status` set on an error.
   template <typename ParsePaths>
-  const std::optional<schema::ConcreteLeaf>* Lookup(bool memoisable,
-                                                    ParsePaths paths,
-                                                    absl::Status& status);
+  const Remembered* Lookup(bool memoisable, ParsePaths paths,
+                           absl::Status& status);
   absl::Status Append(const std::optional<schema::ConcreteLeaf>& known,
                       const ::gnmi::Path& prefix, const ::gnmi::Update& update,
                       const ::gnmi::TypedValue& value,
                       std::vector<Notification::LeafUpdate>& out);
 
   std::string key_;  // reused between updates
-  std::optional<schema::ConcreteLeaf> unremembered_;
+  Remembered unremembered_;
+  uint32_t next_slot_ = 0;
+  uint64_t epoch_ = 0;
   ::gnmi::TypedValue wire_value_;  // reused between wire updates
   size_t resolutions_ = 0;
 };

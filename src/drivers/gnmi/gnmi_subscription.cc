@@ -219,6 +219,8 @@ absl::Status GnmiSubscription::RunStream(
   // Resolved paths are remembered for this stream and translator only: a
   // reconnect may bring other models.
   StreamLeafConverter converter(translator);
+  ForgetSlots();
+  slot_epoch_ = converter.epoch();
   absl::Status unreadable;
   if (stream->Write(request)) {
     // A response that is not a plain Notification is parsed into an arena
@@ -329,6 +331,7 @@ void GnmiSubscription::OnUpdate(const ::gnmi::Notification& notification,
       for (auto it = known_.begin(); it != known_.end();) {
         if (IsAtOrBelow(it->first, resolved->xpath)) {
           out.deletes.push_back(it->first);
+          ForgetSlots();
           known_.erase(it++);
         } else {
           ++it;
@@ -355,30 +358,48 @@ void GnmiSubscription::OnWireNotification(const WireNotification& notification,
   out.updates.reserve(notification.updates.size());
   for (const WireUpdate& update : notification.updates) {
     const size_t first = out.updates.size();
-    absl::Status converted =
-        converter.AppendWireLeaves(notification.prefix, update, out.updates);
+    uint32_t slot = StreamLeafConverter::kNoSlot;
+    absl::Status converted = converter.AppendWireLeaves(
+        notification.prefix, update, out.updates, &slot);
     if (!converted.ok()) {
       spdlog::debug("{}: skipped an update: {}", driver_->log_name(),
                     std::string(converted.message()));
       continue;
     }
-    KeepChanged(out.updates, first);
+    if (converter.epoch() != slot_epoch_) {
+      ForgetSlots();
+      slot_epoch_ = converter.epoch();
+    }
+    KeepChanged(out.updates, first, slot);
   }
   if (out.updates.empty()) return;
   sink_->OnNotification(std::move(out));
 }
 
 void GnmiSubscription::KeepChanged(
-    std::vector<Notification::LeafUpdate>& updates, size_t first) {
+    std::vector<Notification::LeafUpdate>& updates, size_t first,
+    uint32_t slot) {
   const bool suppress_unchanged = resyncing_ && syncing_ && !sample_only_;
+  if (updates.size() - first != 1) slot = StreamLeafConverter::kNoSlot;
   size_t kept = first;
   for (size_t i = first; i < updates.size(); ++i) {
     Notification::LeafUpdate& leaf = updates[i];
     if (syncing_) seen_.insert(leaf.xpath);
-    auto [it, inserted] = known_.try_emplace(leaf.xpath, leaf.json_value);
-    if (!inserted) {
-      if (suppress_unchanged && it->second == leaf.json_value) continue;
-      it->second = leaf.json_value;
+    // The leaf's known value: through its slot, else the map (a new leaf
+    // is recorded and kept as it is).
+    std::string* known_value =
+        slot < slot_values_.size() ? slot_values_[slot] : nullptr;
+    if (known_value == nullptr) {
+      auto [it, inserted] = known_.try_emplace(leaf.xpath, leaf.json_value);
+      if (slot != StreamLeafConverter::kNoSlot) {
+        if (slot >= slot_values_.size()) slot_values_.resize(slot + 1);
+        slot_values_[slot] = &it->second;
+      }
+      if (!inserted) known_value = &it->second;
+    }
+    if (known_value != nullptr) {
+      if (suppress_unchanged && *known_value == leaf.json_value) continue;
+      *known_value = leaf.json_value;
     }
     if (kept != i) updates[kept] = std::move(leaf);
     ++kept;
@@ -420,6 +441,7 @@ void GnmiSubscription::OnNativeUpdate(
       if (key.ends_with("/") ? it->first.starts_with(key)
                              : IsAtOrBelow(it->first, key)) {
         out.native_deletes.push_back(NativeDeleteOf(it->first, it->second));
+        ForgetSlots();
         known_.erase(it++);
         matched = true;
       } else {
@@ -454,6 +476,7 @@ void GnmiSubscription::OnSyncResponse() {
         } else {
           gone.deletes.push_back(it->first);
         }
+        ForgetSlots();
         known_.erase(it++);
       } else {
         ++it;

@@ -15,8 +15,8 @@
 #include <thread>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/node_hash_map.h"
 #include "drivers/gnmi/gnmi_convert.h"
 #include "drivers/gnmi/gnmi_driver.h"
 
@@ -50,8 +50,12 @@ class GnmiSubscription : public Subscription {
                           StreamLeafConverter& converter);
   // Drops the leaves from `first` on that are known with the same value
   // during a resync; records the rest as known (and seen while syncing).
-  void KeepChanged(std::vector<Notification::LeafUpdate>& updates,
-                   size_t first);
+  // `slot` (StreamLeafConverter) finds the known value of a single leaf
+  // without a map lookup.
+  void KeepChanged(std::vector<Notification::LeafUpdate>& updates, size_t first,
+                   uint32_t slot = StreamLeafConverter::kNoSlot);
+  // Forgets every slot's value pointer (after known_ lost entries).
+  void ForgetSlots() { slot_values_.clear(); }
   // Pass-through (every path outside the loaded models): updates go on as
   // the device sent them, keyed by NativePathKey.
   void OnNativeUpdate(const ::gnmi::Notification& notification);
@@ -74,8 +78,13 @@ class GnmiSubscription : public Subscription {
   std::thread thread_;
 
   // Reader thread only.
-  // data path -> JSON value (native: key -> the device's Update bytes)
-  absl::flat_hash_map<std::string, std::string> known_;
+  // Data path -> JSON value (native: key -> the device's Update bytes);
+  // nodes, as slot_values_ points into them.
+  absl::node_hash_map<std::string, std::string> known_;
+  // The converter's slot -> that leaf's value in known_ (or null); for the
+  // converter's current epoch only.
+  std::vector<std::string*> slot_values_;
+  uint64_t slot_epoch_ = 0;
   absl::flat_hash_set<std::string> seen_;  // during a (re)sync
   bool syncing_ = false;
   bool resyncing_ = false;
