@@ -6,11 +6,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <random>
 
 #include "absl/strings/str_cat.h"
 #include "drivers/gnmi/gnmi_convert.h"
 #include "drivers/gnmi/gnmi_options.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "schema/data_tree.h"
 #include "schema/yang_context.h"
@@ -360,6 +362,84 @@ TEST_F(GnmiConvertTest, WireScanFindsPlainNotificationsOnly) {
             WireResponse::kOther);  // cut short
   EXPECT_EQ(ScanSubscribeResponse(std::string("\xff\xff\xff"), wire),
             WireResponse::kOther);
+}
+
+// Responses come from a device: damaged bytes never read out of bounds,
+// and whatever the scan accepts, protobuf's own parse reads the same way.
+TEST_F(GnmiConvertTest, WireScanOfDamagedBytesAgreesWithTheFullParse) {
+  ::gnmi::SubscribeResponse response;
+  ::gnmi::Notification* notification = response.mutable_update();
+  notification->set_timestamp(99);
+  notification->mutable_prefix()->set_target("r1");
+  for (const char* name : {"eth0", "eth1", "eth2"}) {
+    ::gnmi::Update* update = notification->add_update();
+    *update->mutable_path() = Path(
+        {"interfaces-state", "interface", "statistics", "in-octets"}, name);
+    update->mutable_val()->set_json_ietf_val("\"12\"");
+  }
+  const std::string original = response.SerializeAsString();
+  std::mt19937 random(20261126);
+  int accepted = 0;
+  for (int round = 0; round < 5000; ++round) {
+    std::string bytes = original;
+    const int edits = 1 + static_cast<int>(random() % 3);
+    for (int e = 0; e < edits; ++e) {
+      const size_t at = random() % bytes.size();
+      switch (random() % 3) {
+        case 0:
+          bytes[at] = static_cast<char>(random());
+          break;
+        case 1:
+          bytes.erase(at, 1 + random() % 4);
+          break;
+        default:
+          bytes.insert(at, 1, static_cast<char>(random()));
+          break;
+      }
+      if (bytes.empty()) bytes = "x";
+    }
+    WireNotification wire;
+    if (ScanSubscribeResponse(bytes, wire) != WireResponse::kNotification) {
+      continue;
+    }
+    ++accepted;
+    // The scan checks the envelope (response, notification, updates); each
+    // path and value is parsed when it is used, so damage inside one costs
+    // that update only, where the full parse refuses the whole response.
+    bool views_parse = true;
+    std::vector<::gnmi::Path> paths(wire.updates.size());
+    std::vector<::gnmi::TypedValue> vals(wire.updates.size());
+    for (size_t i = 0; i < wire.updates.size(); ++i) {
+      views_parse = paths[i].ParseFromArray(
+                        wire.updates[i].path.data(),
+                        static_cast<int>(wire.updates[i].path.size())) &&
+                    vals[i].ParseFromArray(
+                        wire.updates[i].val.data(),
+                        static_cast<int>(wire.updates[i].val.size())) &&
+                    views_parse;
+    }
+    ::gnmi::Path prefix;
+    views_parse = prefix.ParseFromArray(wire.prefix.data(),
+                                        static_cast<int>(wire.prefix.size())) &&
+                  views_parse;
+    ::gnmi::SubscribeResponse parsed;
+    ASSERT_EQ(parsed.ParseFromString(bytes), views_parse) << round;
+    if (!views_parse) continue;
+    ASSERT_TRUE(parsed.has_update()) << round;
+    EXPECT_EQ(wire.timestamp, parsed.update().timestamp());
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
+        prefix, parsed.update().prefix()));
+    ASSERT_EQ(wire.updates.size(),
+              static_cast<size_t>(parsed.update().update_size()));
+    for (size_t i = 0; i < wire.updates.size(); ++i) {
+      const auto& update = parsed.update().update(static_cast<int>(i));
+      EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
+          paths[i], update.path()));
+      EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
+          vals[i], update.val()));
+    }
+  }
+  EXPECT_GT(accepted, 0);  // some damage leaves a readable Notification
 }
 
 TEST_F(GnmiConvertTest, WireUpdatesConvertLikeParsedOnes) {

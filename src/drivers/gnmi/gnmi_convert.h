@@ -61,6 +61,10 @@ enum class WireResponse {
            // fields, malformed bytes): parse the message in full instead
 };
 // Scans `bytes` (a serialized gnmi.SubscribeResponse); views point into it.
+// Only the envelope (response, notification, updates) is checked here; each
+// path and value is parsed when used (AppendWireLeaves), so a damaged one
+// costs its update (skipped like a value the schema refuses), where the
+// full parse would refuse the whole response.
 WireResponse ScanSubscribeResponse(std::string_view bytes,
                                    WireNotification& notification);
 
