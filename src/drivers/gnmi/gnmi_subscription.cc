@@ -203,13 +203,12 @@ absl::Status GnmiSubscription::RunStream(
   const grpc::internal::RpcMethod method(
       kSubscribeMethod, grpc::internal::RpcMethod::BIDI_STREAMING,
       session.channel);
+  using RawStreams =
+      grpc::internal::ClientReaderWriterFactory<::gnmi::SubscribeRequest,
+                                                grpc::ByteBuffer>;
   std::unique_ptr<
       grpc::ClientReaderWriter<::gnmi::SubscribeRequest, grpc::ByteBuffer>>
-      stream(grpc::internal::ClientReaderWriterFactory<
-             ::gnmi::SubscribeRequest, grpc::ByteBuffer>::Create(session.channel
-                                                                     .get(),
-                                                                 method,
-                                                                 &context));
+      stream(RawStreams::Create(session.channel.get(), method, &context));
   ::gnmi::SubscribeRequest request = request_;
   request.mutable_subscribe()->set_encoding(ToProtoEncoding(session.encoding));
   // Every stream after the first synced one is a resync of the cache.
