@@ -70,8 +70,9 @@ WireResponse ScanSubscribeResponse(std::string_view bytes,
 
 // UpdateLeaves for one upstream telemetry stream, which repeats the same
 // leaves over and over: each path's resolution against the schema (its data
-// path and schema node) is remembered, keyed by the path's elements, so a
-// repeated leaf costs a hash lookup instead of a schema walk. Every value is
+// path and schema node) is remembered, keyed by the path (its elements, or
+// its bytes for an update in wire form), so a repeated leaf costs a hash
+// lookup instead of a schema walk. Every value is
 // still checked against the leaf's type, each time. At most `max_paths`
 // paths are remembered (then it starts over). Holds `translator` by
 // reference: one converter per stream and translator; one thread at a time.
@@ -89,9 +90,9 @@ class StreamLeafConverter {
 
   // The same for an update in wire form (ScanSubscribeResponse): the
   // serialized prefix and path are the memo key as they are, and are
-  // parsed only for a path not remembered yet.
-  // `slot`, when given, is set to the path's slot (below) when the update
-  // was one remembered leaf, else to kNoSlot.
+  // parsed only for a path not remembered yet. `slot`, when given, is set
+  // to the path's slot (below) when the update was one remembered leaf,
+  // else to kNoSlot.
   absl::Status AppendWireLeaves(std::string_view prefix,
                                 const WireUpdate& update,
                                 std::vector<Notification::LeafUpdate>& out,
@@ -116,11 +117,12 @@ class StreamLeafConverter {
     std::optional<schema::ConcreteLeaf> leaf;
     uint32_t slot = kNoSlot;
   };
-  absl::flat_hash_map<std::string, Remembered> memo_;  // path key ->
-  // The memo entry for the path in key_, resolving it on a miss with
-  // `paths` (prefix, path); nullptr with `status` set on an error.
-  template <typename ParsePaths>
-  const Remembered* Lookup(bool memoisable, ParsePaths paths,
+  absl::flat_hash_map<std::string, Remembered> memo_;  // key_ -> entry
+  // The memo entry for the path in key_ (remembered only if `memoisable`),
+  // calling `resolve` (-> StatusOr<ConcreteLeaf>) on a miss; nullptr with
+  // `status` set when the path does not resolve (not remembered).
+  template <typename ResolvePath>
+  const Remembered* Lookup(bool memoisable, ResolvePath resolve,
                            absl::Status& status);
   absl::Status Append(const std::optional<schema::ConcreteLeaf>& known,
                       const ::gnmi::Path& prefix, const ::gnmi::Update& update,
