@@ -125,10 +125,18 @@ class Stream final : public std::enable_shared_from_this<Stream> {
   void AskForMore(size_t below);
   void CheckSlow();
   void Pump(std::unique_lock<std::mutex>& lock);
-  // Starts a write soon on a worker thread: producers (driver threads, the
-  // timer thread) never write themselves, so they are never held up by a
-  // socket, and what arrives meanwhile rides in the same Notification.
+  // Starts a write soon on a worker thread: the timer thread (shared by
+  // every stream) never encodes, and what arrives meanwhile rides in the
+  // same Notification.
   void Kick();
+  // For the hub's callbacks (a driver thread, under the upstream's lock):
+  // when the stream is set up and idle and the next Notification is small,
+  // starts that write on this thread, saving the hand-off to a worker and
+  // back (StartWrite does not block; the rest follow from OnWriteDone).
+  // Otherwise Kick: a big Notification is encoded on a worker, so the
+  // driver keeps producing and the upstream's other listeners are not held
+  // up meanwhile.
+  void WriteNowOrKick(std::unique_lock<std::mutex>& lock);
   void FinishLocked(const grpc::Status& status);
   void FailLocked(const absl::Status& status) {
     FinishLocked(GrpcError(status));
@@ -548,7 +556,7 @@ void Stream::Deliver(Entry* entry, const std::vector<LeafPtr>& leaves) {
     }
   }
   CheckSlow();
-  Kick();
+  WriteNowOrKick(lock);
 }
 
 void Stream::EntrySynced(Entry* entry) {
@@ -573,7 +581,7 @@ void Stream::EntrySynced(Entry* entry) {
       self->PollReady(lock);
     });
   }
-  Kick();
+  WriteNowOrKick(lock);
 }
 
 void Stream::EntryFailed(const Entry& entry, const absl::Status& status) {
@@ -760,6 +768,33 @@ void Stream::Kick() {
     self->Pump(lock);
   };
   if (!ctx_.work->Post(flush)) ctx_.timers->Post(flush);
+}
+
+void Stream::WriteNowOrKick(std::unique_lock<std::mutex>& lock) {
+  // Before set-up ends the caller may be Hub::Join (the hub's lock held):
+  // no encoding there. A flush already queued will write; leave it to it.
+  if (!setup_done_ || flush_pending_ || writing_) {
+    Kick();
+    return;
+  }
+  // The leaves the next write would take (Pump's choice, roughly): the
+  // first unsent chunk, else what coalesced. Measured: inline writes of
+  // 100-leaf Notifications cost a producer-bound stream a third of its
+  // throughput (docs/performance.md, 2026-11-26 hand-offs).
+  constexpr size_t kMaxInlineLeaves = 32;
+  size_t leaves = 0;
+  bool found = false;
+  for (const Chunk& chunk : ready_) {
+    leaves = chunk.sync ? 0 : chunk.items.size() - chunk.next;
+    found = chunk.sync || leaves > 0;
+    if (found) break;
+  }
+  if (!found && synced_) leaves = live_.size();
+  if (leaves > kMaxInlineLeaves) {
+    Kick();
+    return;
+  }
+  Pump(lock);
 }
 
 void Stream::Pump(std::unique_lock<std::mutex>& lock) {
