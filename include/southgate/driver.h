@@ -109,11 +109,26 @@ struct CommitAction {
   std::string id;
   // kCommit and kSetRollbackDuration; 0 for kCommit means no rollback.
   int64_t rollback_duration_ms = 0;
+
+  // kConfirm, kCancel, kSetRollbackDuration: act on a waiting commit.
+  bool IsFollowUp() const {
+    return kind != Kind::kNone && kind != Kind::kCommit;
+  }
 };
 
 struct Transaction {
   std::vector<Edit> edits;  // may be empty for kConfirm/kCancel/...
   CommitAction commit;
+
+  // A follow-up carries no edits (gNMI commit-confirmed spec).
+  absl::Status CheckFollowUpHasNoEdits() const {
+    if (commit.IsFollowUp() && !edits.empty()) {
+      return absl::InvalidArgumentError(
+          "a commit confirm, cancel or set_rollback_duration carries no "
+          "edits");
+    }
+    return absl::OkStatus();
+  }
 };
 
 // A change pushed by a driver: leaves with new values and paths that

@@ -365,9 +365,7 @@ absl::StatusOr<gnmi::SetResponse> GnmiHandler::Set(
   RETURN_IF_ERROR(add_updates(request.update(), Edit::Op::kUpdate,
                               gnmi::UpdateResult::UPDATE));
   // Confirm, cancel and set_rollback_duration are Sets without edits.
-  if (transaction.edits.empty() &&
-      (transaction.commit.kind == CommitAction::Kind::kNone ||
-       transaction.commit.kind == CommitAction::Kind::kCommit)) {
+  if (transaction.edits.empty() && !transaction.commit.IsFollowUp()) {
     return absl::InvalidArgumentError(
         "SetRequest has no delete, replace, update or union_replace");
   }
@@ -399,11 +397,10 @@ absl::Status GnmiHandler::NotApplied(const devices::Device& device,
   // waits for confirmation, or a follow-up without one; INVALID_ARGUMENT
   // for a follow-up (no edits, so not a schema refusal) with the wrong id.
   // Any other refusal is ABORTED.
-  const bool follow_up = commit.kind != CommitAction::Kind::kNone &&
-                         commit.kind != CommitAction::Kind::kCommit;
   const absl::StatusCode code =
       status.code() == absl::StatusCode::kFailedPrecondition ||
-              (follow_up && status.code() == absl::StatusCode::kInvalidArgument)
+              (commit.IsFollowUp() &&
+               status.code() == absl::StatusCode::kInvalidArgument)
           ? status.code()
           : absl::StatusCode::kAborted;
   return absl::Status(

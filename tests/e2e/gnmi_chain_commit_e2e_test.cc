@@ -235,6 +235,24 @@ TEST_F(GnmiChainCommitTest, WrongOrMissingIdIsRefusedAndChangesNothing) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
       << status.error_message();
   EXPECT_THAT(status.error_message(), HasSubstr("without an id"));
+  // A confirm that carries an edit: A refuses it itself.
+  {
+    gnmi::SetRequest request;
+    request.mutable_prefix()->set_target("r1");
+    gnmi::Update* update = request.add_update();
+    *update->mutable_path() = Description("r1");
+    update->mutable_path()->clear_target();
+    update->mutable_val()->set_json_ietf_val("\"smuggled\"");
+    gnmi_ext::Commit* commit = request.add_extension()->mutable_commit();
+    commit->set_id("t1");
+    commit->mutable_confirm();
+    gnmi::SetResponse response;
+    auto context = ContextFor("admin", "admin");
+    status = chain_->a_stub->Set(context.get(), request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << status.error_message();
+    EXPECT_THAT(status.error_message(), HasSubstr("carries no edits"));
+  }
   // The commit still waits, unchanged: the right id cancels it.
   EXPECT_EQ(DescriptionOf(*chain_->b_stub, "r1"), "right id only");
   status = FollowUp(*chain_->a_stub, "r1", Action::kCancel, "t1");

@@ -594,11 +594,7 @@ absl::Status NetconfDriver::Set(const Transaction& transaction) {
     case CommitAction::Kind::kConfirm:
     case CommitAction::Kind::kCancel:
     case CommitAction::Kind::kSetRollbackDuration:
-      if (!transaction.edits.empty()) {
-        return absl::InvalidArgumentError(
-            "a commit confirm, cancel or set_rollback_duration carries no "
-            "edits");
-      }
+      RETURN_IF_ERROR(transaction.CheckFollowUpHasNoEdits());
       status = FollowUpCommit(commit);
       break;
     default:

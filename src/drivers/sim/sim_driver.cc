@@ -528,11 +528,7 @@ absl::Status SimDriver::SetLocked(const Transaction& transaction,
     case CommitAction::Kind::kConfirm:
     case CommitAction::Kind::kCancel:
     case CommitAction::Kind::kSetRollbackDuration:
-      if (!transaction.edits.empty()) {
-        return absl::InvalidArgumentError(
-            "a commit confirm, cancel or set_rollback_duration carries no "
-            "edits");
-      }
+      RETURN_IF_ERROR(transaction.CheckFollowUpHasNoEdits());
       return FollowUpLocked(commit, changed);
     case CommitAction::Kind::kCommit:
       if (pending_commit_) {
