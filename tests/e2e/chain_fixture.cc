@@ -412,16 +412,17 @@ gnmi::SubscribeRequest StreamRequest(const gnmi::Path& path,
 }
 
 grpc::Status SetUpdate(gnmi::gNMI::Stub& stub, const gnmi::Path& path,
-                       const std::string& json_ietf) {
+                       const std::string& json_ietf,
+                       gnmi::SetResponse* response) {
   gnmi::SetRequest request;
   request.mutable_prefix()->set_target(path.target());
   gnmi::Update* update = request.add_update();
   *update->mutable_path() = path;
   update->mutable_path()->clear_target();
   update->mutable_val()->set_json_ietf_val(json_ietf);
-  gnmi::SetResponse response;
+  gnmi::SetResponse ignored;
   auto context = ContextFor("admin", "admin");
-  return stub.Set(context.get(), request, &response);
+  return stub.Set(context.get(), request, response ? response : &ignored);
 }
 
 }  // namespace southgate::testing

@@ -189,8 +189,10 @@ gnmi::SubscribeRequest StreamRequest(const gnmi::Path& path,
                                      gnmi::SubscriptionMode mode,
                                      uint64_t sample_interval_ns = 0);
 
-// A Set of one JSON_IETF update as admin.
+// A Set of one JSON_IETF update as admin (the answer into `response` when
+// given).
 grpc::Status SetUpdate(gnmi::gNMI::Stub& stub, const gnmi::Path& path,
-                       const std::string& json_ietf);
+                       const std::string& json_ietf,
+                       gnmi::SetResponse* response = nullptr);
 
 }  // namespace southgate::testing

@@ -169,31 +169,19 @@ TEST_F(GnmiChainPassThroughTest, TranslatedGetAndSetCarryTheDeviceTimestamp) {
   ASSERT_EQ(got->notification_size(), 1);
   EXPECT_TRUE(FromB(got->notification(0).timestamp()));
 
-  gnmi::SetRequest request;
-  request.mutable_prefix()->set_target("edge");
-  gnmi::Update* update = request.add_update();
-  *update->mutable_path() = Description("");
-  update->mutable_val()->set_json_ietf_val("\"stamped by B\"");
   gnmi::SetResponse response;
-  auto context = ContextFor("admin", "admin");
-  ASSERT_TRUE(chain_->a_stub->Set(context.get(), request, &response).ok());
+  ASSERT_TRUE(SetUpdate(*chain_->a_stub, Description("edge"),
+                        "\"stamped by B\"", &response)
+                  .ok());
   EXPECT_TRUE(FromB(response.timestamp())) << response.timestamp();
   EXPECT_EQ(response.prefix().target(), "edge");
 }
 
 TEST_F(GnmiChainPassThroughTest, SetPassesThroughAndAFailureChangesNothing) {
-  gnmi::SetRequest request;
-  request.mutable_prefix()->set_target("edge");
-  gnmi::Update* update = request.add_update();
-  *update->mutable_path() = System("", "hostname");
-  update->mutable_val()->set_json_ietf_val("\"renamed-by-a\"");
   gnmi::SetResponse response;
-  {
-    auto context = ContextFor("admin", "admin");
-    grpc::Status status =
-        chain_->a_stub->Set(context.get(), request, &response);
-    ASSERT_TRUE(status.ok()) << status.error_message() << chain_->a->Log();
-  }
+  grpc::Status applied = SetUpdate(*chain_->a_stub, System("edge", "hostname"),
+                                   "\"renamed-by-a\"", &response);
+  ASSERT_TRUE(applied.ok()) << applied.error_message() << chain_->a->Log();
   EXPECT_EQ(Hostname(*chain_->b_stub), "\"renamed-by-a\"");
   EXPECT_EQ(response.prefix().target(), "edge");
   EXPECT_TRUE(FromB(response.timestamp())) << response.timestamp();
