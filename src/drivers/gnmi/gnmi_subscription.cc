@@ -383,13 +383,16 @@ void GnmiSubscription::KeepChanged(
   size_t kept = first;
   for (size_t i = first; i < updates.size(); ++i) {
     Notification::LeafUpdate& leaf = updates[i];
+    // What tells a change: the value, or a passed-through update's bytes.
+    const std::string& value =
+        leaf.native_update.empty() ? leaf.json_value : leaf.native_update;
     if (syncing_) seen_.insert(leaf.xpath);
     // The leaf's known value: through its slot, else the map (a new leaf
     // is recorded and kept as it is).
     std::string* known_value =
         slot < slot_values_.size() ? slot_values_[slot] : nullptr;
     if (known_value == nullptr) {
-      auto [it, inserted] = known_.try_emplace(leaf.xpath, leaf.json_value);
+      auto [it, inserted] = known_.try_emplace(leaf.xpath, value);
       if (slot != StreamLeafConverter::kNoSlot) {
         if (slot >= slot_values_.size()) slot_values_.resize(slot + 1);
         slot_values_[slot] = &it->second;
@@ -397,8 +400,8 @@ void GnmiSubscription::KeepChanged(
       if (!inserted) known_value = &it->second;
     }
     if (known_value != nullptr) {
-      if (suppress_unchanged && *known_value == leaf.json_value) continue;
-      *known_value = leaf.json_value;
+      if (suppress_unchanged && *known_value == value) continue;
+      *known_value = value;
     }
     if (kept != i) updates[kept] = std::move(leaf);
     ++kept;
@@ -411,7 +414,6 @@ void GnmiSubscription::OnNativeUpdate(
   Notification out;
   out.timestamp_ns =
       notification.timestamp() > 0 ? notification.timestamp() : WallNs();
-  const bool suppress_unchanged = resyncing_ && syncing_ && !sample_only_;
   for (const ::gnmi::Update& update : notification.update()) {
     // The full path, without the device's target, and the value untouched.
     ::gnmi::Update full;
@@ -422,16 +424,9 @@ void GnmiSubscription::OnNativeUpdate(
     Notification::LeafUpdate leaf;
     leaf.xpath = schema::NativePathKey(full.path());
     leaf.native_update = full.SerializeAsString();
-    if (syncing_) seen_.insert(leaf.xpath);
-    auto it = known_.find(leaf.xpath);
-    if (it != known_.end()) {
-      if (suppress_unchanged && it->second == leaf.native_update) continue;
-      it->second = leaf.native_update;
-    } else {
-      known_.emplace(leaf.xpath, leaf.native_update);
-    }
     out.updates.push_back(std::move(leaf));
   }
+  KeepChanged(out.updates, 0);
   for (const ::gnmi::Path& path : notification.delete_()) {
     const ::gnmi::Path full = schema::JoinPaths(notification.prefix(), path);
     const std::string key = schema::NativePathKey(full);
