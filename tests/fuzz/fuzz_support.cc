@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include "google/protobuf/stubs/logging.h"
@@ -117,6 +118,14 @@ bool WireValid(const google::protobuf::Message& message) {
 
 void QuietLogs() {
   spdlog::set_level(spdlog::level::off);
+  // The Gateway is never destroyed, so its threads (e.g. the telemetry
+  // hub's reaper) may still call spdlog while exit() destroys spdlog's
+  // registry, which frees the default logger under them (a heap
+  // use-after-free seen once in CI). One reference that is never released
+  // keeps the logger itself alive for the whole process.
+  static auto* const kept_alive =
+      new std::shared_ptr<spdlog::logger>(spdlog::default_logger());
+  (void)kept_alive;
   // protobuf logs every non-UTF-8 string it refuses (see WireValid).
   google::protobuf::SetLogHandler(nullptr);
 }
