@@ -58,7 +58,11 @@ TEST(NetconfScaleEndToEnd, FiftyDevicesOnOneNetconfdConnectAndShareASchema) {
         "\n    credentials:\n      username: " + NetconfDevice::kUser +
         "\n      password_file: " + password_file +
         "\n    options:\n      known_hosts_file: " + device.KnownHostsFile() +
-        "\n      connect_timeout_ms: 10000\n";
+        // The first session downloads every schema for all of them; on a
+        // loaded CI machine that took more than 10 s, and netconfd 2.13
+        // crashed when the next session fetched schemas after that one
+        // was dropped.
+        "\n      connect_timeout_ms: 60000\n";
   }
   DaemonProcess daemon(R"(
 server:
@@ -71,7 +75,8 @@ yang:
 {USERS}
 devices:
 )" + devices);
-  ASSERT_TRUE(daemon.WaitReady(std::chrono::seconds(120))) << daemon.Log();
+  ASSERT_TRUE(daemon.WaitReady(std::chrono::seconds(120)))
+      << daemon.Log() << "\n" << device.Diagnostics();
   auto stub = gnmi::gNMI::NewStub(daemon.TlsChannel());
 
   gnmi::Path devices_path = MakePath({{"devices", {}}});
@@ -95,7 +100,8 @@ devices:
   }
   EXPECT_EQ(states.size(), static_cast<size_t>(kDevices)) << error;
   ASSERT_EQ(connected, static_cast<size_t>(kDevices)) << error << "\n"
-                                                      << daemon.Log();
+                                                      << daemon.Log() << "\n"
+                                                      << device.Diagnostics();
 
   // One context for the daemon's own southgate-devices and one that every
   // NETCONF device shares (same server, same modules).

@@ -119,6 +119,21 @@ void NetconfDevice::StopSshd() {
   std::filesystem::remove(dir_ + "/sshd.pid");
 }
 
+std::string NetconfDevice::Diagnostics() const {
+  std::string out;
+  for (const char* name : {"netconfd", "sshd"}) {
+    pid_t pid = ReadPid(dir_ + "/" + name + ".pid");
+    bool alive = pid > 0 && kill(pid, 0) == 0 && !IsZombie(pid);
+    out += std::string(name) + " (pid " + std::to_string(pid) + "): " +
+           (alive ? "running" : "NOT running") + "\n";
+  }
+  int status = 0;
+  out += Run("tail -n 30 " + dir_ + "/netconfd.log " + dir_ +
+                 "/netconfd.out " + dir_ + "/sshd.log 2>&1",
+             &status);
+  return out;
+}
+
 std::string NetconfDevice::address() const {
   return "127.0.0.1:" + std::to_string(port_);
 }

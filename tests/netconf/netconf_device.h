@@ -34,6 +34,9 @@ class NetconfDevice {
   // A client key pair whose public half sshd accepts; the private key path.
   std::string ClientKey() const;
   const std::string& error() const { return error_; }
+  // For a failed test's message: whether netconfd and sshd still run, and
+  // the tails of their logs.
+  std::string Diagnostics() const;
 
  private:
   std::string dir_;
