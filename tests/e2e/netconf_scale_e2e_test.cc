@@ -59,9 +59,9 @@ TEST(NetconfScaleEndToEnd, FiftyDevicesOnOneNetconfdConnectAndShareASchema) {
         "\n      password_file: " + password_file +
         "\n    options:\n      known_hosts_file: " + device.KnownHostsFile() +
         // The first session downloads every schema for all of them; on a
-        // loaded CI machine that took more than 10 s, and netconfd 2.13
-        // crashed when the next session fetched schemas after that one
-        // was dropped.
+        // loaded CI machine it got no answer within 10 s and every later
+        // session then failed (netconfd 2.13 is known to crash when a
+        // session fetches schemas after another was dropped).
         "\n      connect_timeout_ms: 60000\n";
   }
   DaemonProcess daemon(R"(
